@@ -1,0 +1,189 @@
+// Command portico is Portico's single binary: the all-in-one server (serve),
+// the management plane alone (mgmt), a self-hosted gateway (gateway) and
+// version. Flags may also be given as PORTICO_* environment variables
+// (--data-dir is PORTICO_DATA_DIR); a flag on the command line wins.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// options are the flags shared by every subcommand.
+type options struct {
+	dataDir     string
+	store       string
+	mgmtAddr    string
+	gatewayAddr string
+	portalAddr  string
+	opsAddr     string
+	echoAddr    string
+	redis       string
+	logFormat   string
+	logLevel    string
+	tlsCert     string
+	tlsKey      string
+	mgmtURL     string
+	token       string
+	mgmtCA      string
+	backupDir   string
+	shutdown    time.Duration
+}
+
+func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.dataDir, "data-dir", "./portico-data", "directory for the SQLite store, the admin token and backups")
+	fs.StringVar(&o.store, "store", "", "store: empty for SQLite in the data dir, a file path, or postgres://user@host/db")
+	fs.StringVar(&o.mgmtAddr, "mgmt-addr", ":8001", "management API and admin console listen address")
+	fs.StringVar(&o.gatewayAddr, "gateway-addr", ":8080", "gateway listen address")
+	fs.StringVar(&o.portalAddr, "portal-addr", ":8002", "developer portal listen address")
+	fs.StringVar(&o.opsAddr, "ops-addr", ":8081", "operations address: /metrics, /healthz, /readyz")
+	fs.StringVar(&o.echoAddr, "echo-addr", "127.0.0.1:0", "loopback address of the built-in echo backend (port 0 picks a free one)")
+	fs.StringVar(&o.redis, "redis", "", "redis://host:port/db to share rate-limit and quota counters between gateways")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for the gateway's TLS listener")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key for the gateway's TLS listener")
+	fs.StringVar(&o.mgmtURL, "mgmt-url", "", "gateway: URL of the management plane")
+	fs.StringVar(&o.token, "token", "", "gateway: gateway token (also PORTICO_GATEWAY_TOKEN)")
+	fs.StringVar(&o.mgmtCA, "mgmt-ca", "", "gateway: PEM CA bundle to trust for the management plane")
+	fs.StringVar(&o.backupDir, "backup-dir", "", "gateway: directory of the last good config snapshot")
+	fs.DurationVar(&o.shutdown, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on shutdown")
+	return fs
+}
+
+// envName maps a flag name to its environment variable.
+func envName(flagName string) string {
+	if flagName == "token" {
+		return "PORTICO_GATEWAY_TOKEN"
+	}
+	return "PORTICO_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse applies PORTICO_* variables for flags not given, then the arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
+			}
+		}
+	})
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(o *options, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch o.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, got %q", o.logFormat)
+}
+
+const usage = `Portico — self-hosted API management.
+
+Usage:
+  portico serve     all in one: management API (:8001), gateway (:8080), ops (:8081)
+  portico mgmt      management plane without a built-in gateway
+  portico gateway   self-hosted gateway: --mgmt-url URL --token TOKEN
+  portico version   print the version
+
+Run "portico <command> -h" for the flags of a command. Every flag can also be
+set as an environment variable: --data-dir is PORTICO_DATA_DIR, and so on.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "portico %s\n", versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "serve", "mgmt", "gateway":
+	default:
+		fmt.Fprintf(stderr, "portico: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var o options
+	fs := newFlagSet(cmd, &o, stderr)
+	if err := parse(fs, rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "portico %s: %v\n", cmd, err)
+		return 2
+	}
+	log, err := newLogger(&o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "portico %s: %v\n", cmd, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "serve":
+		err = serve(ctx, &o, log, stdout, true)
+	case "mgmt":
+		err = serve(ctx, &o, log, stdout, false)
+	case "gateway":
+		err = errors.New("the self-hosted gateway is not available yet in this version; run 'portico serve' for the built-in gateway")
+	}
+	if err != nil {
+		log.Error("portico stopped", "command", cmd, "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/portico-gw/portico/internal/echo"
+	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/secret"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// adminToken returns the admin token: PORTICO_ADMIN_TOKEN, else the one in
+// <data-dir>/admin-token, else a new one written there with mode 0600.
+// created reports whether it was generated now (and should be shown once).
+func adminToken(dataDir string) (token string, created bool, err error) {
+	if t := strings.TrimSpace(os.Getenv("PORTICO_ADMIN_TOKEN")); t != "" {
+		return t, false, nil
+	}
+	path := filepath.Join(dataDir, "admin-token")
+	if b, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(b)); t != "" {
+			return t, false, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("read admin token: %w", err)
+	}
+	token = secret.NewToken()
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("write admin token: %w", err)
+	}
+	return token, true, nil
+}
+
+// listener is one server of the process, started and stopped together.
+type listener struct {
+	name string
+	srv  *http.Server
+	ln   net.Listener
+}
+
+func listen(name, addr string, h http.Handler) (*listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w", name, addr, err)
+	}
+	return &listener{name: name, ln: ln, srv: &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}}, nil
+}
+
+// url renders the listener's address for people: localhost for wildcard hosts.
+func (l *listener) url() string {
+	host, port, _ := net.SplitHostPort(l.ln.Addr().String())
+	if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// readiness is what /readyz reports: every registered check must pass.
+type readiness struct {
+	mu     sync.Mutex
+	checks map[string]func() error
+}
+
+func (r *readiness) add(name string, check func() error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.checks == nil {
+		r.checks = map[string]func() error{}
+	}
+	r.checks[name] = check
+}
+
+func (r *readiness) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var failed []string
+	for name, c := range r.checks {
+		if err := c(); err != nil {
+			failed = append(failed, name+": "+err.Error())
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, strings.Join(failed, "\n"))
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+func opsHandler(reg *prometheus.Registry, ready *readiness) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /readyz", ready)
+	return mux
+}
+
+// serve runs the management plane, the ops endpoints, the built-in echo
+// backend and (withGateway) the built-in gateway until ctx ends, then shuts
+// them down gracefully.
+func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, withGateway bool) error {
+	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	dsn := o.store
+	if dsn == "" {
+		dsn = filepath.Join(o.dataDir, "portico.db")
+	}
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info("store opened", "dialect", st.Dialect())
+
+	token, tokenCreated, err := adminToken(o.dataDir)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ready := &readiness{}
+
+	echoL, err := listen("echo backend", o.echoAddr, echo.Handler())
+	if err != nil {
+		return err
+	}
+	echoURL := "http://" + echoL.ln.Addr().String()
+
+	var onCommit func(int64)
+	gw, err := newBuiltinGateway(ctx, o, log, st, reg, ready, withGateway)
+	if err != nil {
+		return err
+	}
+	if gw != nil {
+		onCommit = gw.notify
+	}
+	m := mgmt.New(mgmt.Config{Store: st, AdminToken: token, Logger: log, OnCommit: onCommit, GatewayURL: gatewayPublicURL(o), Version: versionString()})
+	seeded, err := m.Seed(ctx, echoURL)
+	if err != nil {
+		return err
+	}
+	if seeded {
+		log.Info("default objects seeded: groups, admin user, products starter and unlimited, Echo API")
+	}
+
+	mgmtL, err := listen("management API", o.mgmtAddr, m.Handler())
+	if err != nil {
+		return err
+	}
+	opsL, err := listen("ops", o.opsAddr, opsHandler(reg, ready))
+	if err != nil {
+		return err
+	}
+	servers := []*listener{echoL, mgmtL, opsL}
+	if gw != nil {
+		gwL, err := gw.listen()
+		if err != nil {
+			return err
+		}
+		servers = append(servers, gwL)
+	}
+
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		go func(l *listener) {
+			var err error
+			if l.srv.TLSConfig != nil {
+				err = l.srv.ServeTLS(l.ln, "", "")
+			} else {
+				err = l.srv.Serve(l.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", l.name, err)
+			}
+		}(l)
+	}
+	if gw != nil {
+		gw.start(ctx)
+	}
+
+	fmt.Fprintf(stdout, "Portico %s is running (store: %s, data: %s)\n", versionString(), st.Dialect(), o.dataDir)
+	fmt.Fprintf(stdout, "  management API    %s/api/v1   (admin token in %s)\n", mgmtL.url(), filepath.Join(o.dataDir, "admin-token"))
+	if gw != nil {
+		fmt.Fprintf(stdout, "  gateway           %s         (Echo API: %s/echo/resource)\n", servers[len(servers)-1].url(), servers[len(servers)-1].url())
+	} else {
+		fmt.Fprintf(stdout, "  gateway           none (mgmt mode: run self-hosted gateways)\n")
+	}
+	fmt.Fprintf(stdout, "  ops               %s/metrics  /healthz  /readyz\n", opsL.url())
+	fmt.Fprintf(stdout, "  developer portal  not available in this version (flag --portal-addr %s reserved)\n", o.portalAddr)
+	if tokenCreated {
+		fmt.Fprintf(stdout, "Admin token (shown once; also in %s): %s\n", filepath.Join(o.dataDir, "admin-token"), token)
+	}
+	fmt.Fprintf(stdout, "Get the Starter key:  curl -s -X POST -H \"Authorization: Bearer $(cat %s)\" %s/api/v1/subscriptions/admin-starter/listSecrets\n",
+		filepath.Join(o.dataDir, "admin-token"), mgmtL.url())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", o.shutdown)
+	case runErr = <-errc:
+		log.Error("server failed; shutting down", "err", runErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, l := range servers {
+		wg.Add(1)
+		go func(l *listener) {
+			defer wg.Done()
+			if err := l.srv.Shutdown(sctx); err != nil {
+				log.Warn("shutdown incomplete", "server", l.name, "err", err)
+			}
+		}(l)
+	}
+	wg.Wait()
+	if gw != nil {
+		gw.stop()
+	}
+	log.Info("stopped")
+	return runErr
+}
+
+// gatewayPublicURL is the gateway's URL as shown to people and written into
+// exported OpenAPI documents.
+func gatewayPublicURL(o *options) string {
+	if v := os.Getenv("PORTICO_GATEWAY_URL"); v != "" {
+		return v
+	}
+	host, port, err := net.SplitHostPort(o.gatewayAddr)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,208 @@
+package mgmt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/model"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// Store kinds without their own REST collection.
+const (
+	kindPolicy        = "policy"        // id: "global", "products/{id}", "apis/{id}", "apis/{id}/operations/{opId}"
+	kindAPIDefinition = "apiDefinition" // the imported OpenAPI document of an API
+	kindMeta          = "meta"          // instance metadata (seeding, echo backend URL)
+)
+
+// PolicyValidator, when set, validates a policy document or fragment beyond
+// well-formedness (the policy engine installs it). scope is the policy's
+// scope id ("global", "apis/{id}", …, or "fragment").
+type PolicyValidator func(ctx context.Context, rd store.Reader, scope, xml string) error
+
+type policyScope struct {
+	pattern string
+	owners  func(r *http.Request) (scope string, check func(context.Context, store.Reader) error, err error)
+}
+
+func (s *Server) routePolicies() {
+	api, op, product := s.kind("api"), s.kind("operation"), s.kind("product")
+	scopes := []policyScope{
+		{"/api/v1/policy", func(r *http.Request) (string, func(context.Context, store.Reader) error, error) {
+			return "global", func(context.Context, store.Reader) error { return nil }, nil
+		}},
+		{"/api/v1/apis/{apiId}/policy", func(r *http.Request) (string, func(context.Context, store.Reader) error, error) {
+			_, id, err := api.ids(r)
+			return "apis/" + id, func(ctx context.Context, rd store.Reader) error { return existsOr404(ctx, rd, api, id) }, err
+		}},
+		{"/api/v1/products/{productId}/policy", func(r *http.Request) (string, func(context.Context, store.Reader) error, error) {
+			_, id, err := product.ids(r)
+			return "products/" + id, func(ctx context.Context, rd store.Reader) error { return existsOr404(ctx, rd, product, id) }, err
+		}},
+		{"/api/v1/apis/{apiId}/operations/{operationId}/policy", func(r *http.Request) (string, func(context.Context, store.Reader) error, error) {
+			apiID, id, err := op.ids(r)
+			return "apis/" + apiID + "/operations/" + id, func(ctx context.Context, rd store.Reader) error {
+				if err := existsOr404(ctx, rd, api, apiID); err != nil {
+					return err
+				}
+				if _, err := rd.Get(ctx, "operation", apiID, id); errors.Is(err, store.ErrNotFound) {
+					return notFound("operation " + strconv.Quote(id))
+				} else if err != nil {
+					return err
+				}
+				return nil
+			}, err
+		}},
+	}
+	for _, sc := range scopes {
+		sc := sc
+		s.mux.HandleFunc("GET "+sc.pattern, func(w http.ResponseWriter, r *http.Request) { s.handlePolicyGet(w, r, sc) })
+		s.mux.HandleFunc("PUT "+sc.pattern, func(w http.ResponseWriter, r *http.Request) { s.handlePolicyPut(w, r, sc) })
+		s.mux.HandleFunc("DELETE "+sc.pattern, func(w http.ResponseWriter, r *http.Request) { s.handlePolicyDelete(w, r, sc) })
+	}
+}
+
+func wantsJSON(r *http.Request) bool {
+	if f := r.URL.Query().Get("format"); f != "" {
+		return f != "rawxml" && f != "xml"
+	}
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "json") && !strings.Contains(accept, "xml")
+}
+
+func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request, sc policyScope) {
+	scope, check, err := sc.owners(r)
+	if err == nil {
+		err = check(r.Context(), s.store)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec, err := s.store.Get(r.Context(), kindPolicy, "", scope)
+	if errors.Is(err, store.ErrNotFound) {
+		err = notFound("policy at scope " + strconv.Quote(scope))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var p model.Policy
+	if err := json.Unmarshal(rec.Doc, &p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", rec.ETag)
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, map[string]string{"id": "/" + scope + "/policies/policy", "format": p.Format, "value": p.Value})
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	_, _ = w.Write([]byte(p.Value))
+}
+
+func (s *Server) handlePolicyPut(w http.ResponseWriter, r *http.Request, sc policyScope) {
+	scope, check, err := sc.owners(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var p model.Policy
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if strings.Contains(ct, "json") {
+		if err := decodeStrict(body, &p); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	} else {
+		p = model.Policy{Format: "rawxml", Value: string(body)}
+	}
+	p.Normalize()
+	if fe := p.Validate(); len(fe) > 0 {
+		s.fail(w, r, badRequest("the policy document is invalid: "+fe[0].Message, fe...))
+		return
+	}
+	status := http.StatusOK
+	var saved store.Record
+	_, err = s.update(r.Context(), func(tx store.Tx) error {
+		ctx := r.Context()
+		if err := check(ctx, tx); err != nil {
+			return err
+		}
+		cur, err := tx.Get(ctx, kindPolicy, "", scope)
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err := checkPreconditions(r, exists, cur.ETag); err != nil {
+			return err
+		}
+		if v := s.cfg.PolicyValidator; v != nil {
+			if err := v(ctx, tx, scope, p.Value); err != nil {
+				return err
+			}
+		}
+		if !exists {
+			status = http.StatusCreated
+		}
+		doc, _ := json.Marshal(p)
+		if saved, err = tx.Put(ctx, store.Record{Kind: kindPolicy, ID: scope, Doc: doc}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "put", kindPolicy, "/"+scope+"/policy")
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", saved.ETag)
+	if wantsJSON(r) || strings.Contains(ct, "json") {
+		writeJSON(w, status, map[string]string{"id": "/" + scope + "/policies/policy", "format": p.Format, "value": p.Value})
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(p.Value))
+}
+
+func (s *Server) handlePolicyDelete(w http.ResponseWriter, r *http.Request, sc policyScope) {
+	scope, check, err := sc.owners(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, err = s.update(r.Context(), func(tx store.Tx) error {
+		ctx := r.Context()
+		if err := check(ctx, tx); err != nil {
+			return err
+		}
+		cur, err := tx.Get(ctx, kindPolicy, "", scope)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("policy at scope " + strconv.Quote(scope))
+		} else if err != nil {
+			return err
+		}
+		if err := checkPreconditions(r, true, cur.ETag); err != nil {
+			return err
+		}
+		if err := tx.Delete(ctx, kindPolicy, "", scope); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "delete", kindPolicy, "/"+scope+"/policy")
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
