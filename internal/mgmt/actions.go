@@ -1,8 +1,6 @@
 package mgmt
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -68,8 +66,11 @@ func (s *Server) routeSubscriptionActions() {
 				if err := setKeyHashes(ctx, tx, id, m); err != nil {
 					return err
 				}
-				doc, _ := json.Marshal(m)
-				if _, err := tx.Put(ctx, store.Record{Kind: sub.kind, ID: id, DisplayName: m.DisplayName, Doc: doc}); err != nil {
+				rec, err = sub.record("", id, m)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.Put(ctx, rec); err != nil {
 					return err
 				}
 				return s.audit(ctx, tx, "regenerate"+which+"Key", sub.kind, sub.resourcePath("", id))
@@ -142,4 +143,3 @@ func (s *Server) routeNamedValueActions() {
 	})
 }
 
-var _ = context.Background

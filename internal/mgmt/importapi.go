@@ -163,8 +163,11 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, apiKind *k
 		if err := s.prepareAPI(ctx, tx, &writeOp{r: r, id: id, obj: &a, old: oldObj}); err != nil {
 			return err
 		}
-		doc, _ := json.Marshal(&a)
-		if saved, err = tx.Put(ctx, store.Record{Kind: apiKind.kind, ID: id, DisplayName: a.DisplayName, Doc: doc}); err != nil {
+		rec, err := apiKind.record("", id, &a)
+		if err != nil {
+			return err
+		}
+		if saved, err = tx.Put(ctx, rec); err != nil {
 			return err
 		}
 		if !exists {
@@ -207,8 +210,11 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, apiKind *k
 			if err := prepareOperation(ctx, tx, &writeOp{r: r, parentID: id, id: io.ID, obj: &op}); err != nil {
 				return err
 			}
-			doc, _ := json.Marshal(&op)
-			if _, err := tx.Put(ctx, store.Record{Kind: opKind.kind, Parent: id, ID: io.ID, DisplayName: op.DisplayName, Doc: doc}); err != nil {
+			rec, err := opKind.record(id, io.ID, &op)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Put(ctx, rec); err != nil {
 				return err
 			}
 		}

@@ -107,6 +107,31 @@ func (s *Server) routeKind(k *kindSpec) {
 	s.mux.HandleFunc("DELETE "+base+k.pattern(), func(w http.ResponseWriter, r *http.Request) { s.handleDelete(w, r, k) })
 }
 
+// record turns a resource into its store record: the JSON document, the
+// display name, and the filterable properties as indexed attributes.
+func (k *kindSpec) record(parentID, id string, obj model.Resource) (store.Record, error) {
+	doc, err := json.Marshal(obj)
+	if err != nil {
+		return store.Record{}, err
+	}
+	rec := store.Record{Kind: k.kind, Parent: parentID, ID: id, DisplayName: k.display(obj), Doc: doc}
+	if len(k.filterable) > 0 {
+		var props map[string]json.RawMessage
+		if err := json.Unmarshal(doc, &props); err != nil {
+			return store.Record{}, err
+		}
+		rec.Attrs = map[string]string{}
+		for _, f := range k.filterable {
+			var v string
+			if raw, ok := props[f]; ok && json.Unmarshal(raw, &v) != nil {
+				v = string(raw) // non-string values are indexed in their JSON form
+			}
+			rec.Attrs[f] = v
+		}
+	}
+	return rec, nil
+}
+
 // decodeRecord unmarshals a stored document.
 func (k *kindSpec) decodeRecord(rec store.Record) (model.Resource, error) {
 	obj := k.newObj()
@@ -437,12 +462,11 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request, k *kindSpec, 
 				return err
 			}
 		}
-		docBytes, err := json.Marshal(obj)
+		rec, err := k.record(parentID, id, obj)
 		if err != nil {
 			return err
 		}
-		saved, err = tx.Put(ctx, store.Record{Kind: k.kind, Parent: parentID, ID: id, DisplayName: k.display(obj), Doc: docBytes})
-		if err != nil {
+		if saved, err = tx.Put(ctx, rec); err != nil {
 			return err
 		}
 		status = http.StatusOK

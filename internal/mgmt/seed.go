@@ -63,11 +63,11 @@ func (s *Server) putObject(ctx context.Context, tx store.Tx, kind, parentID, id 
 			return fmt.Errorf("%s %q: %w", kind, id, err)
 		}
 	}
-	doc, err := json.Marshal(obj)
+	rec, err := k.record(parentID, id, obj)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Put(ctx, store.Record{Kind: kind, Parent: parentID, ID: id, DisplayName: k.display(obj), Doc: doc})
+	_, err = tx.Put(ctx, rec)
 	return err
 }
 
@@ -93,8 +93,11 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 			{model.GroupGuests, "Guests", "Guests is a built-in group. Its membership is managed by the system. Unauthenticated users visiting the developer portal fall into this group."},
 		}
 		for _, g := range groups {
-			doc, _ := json.Marshal(&model.Group{DisplayName: g.name, Description: g.desc, BuiltIn: true, Type: model.GroupSystem})
-			if _, err := tx.Put(ctx, store.Record{Kind: "group", ID: g.id, DisplayName: g.name, Doc: doc}); err != nil {
+			rec, err := s.kind("group").record("", g.id, &model.Group{DisplayName: g.name, Description: g.desc, BuiltIn: true, Type: model.GroupSystem})
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Put(ctx, rec); err != nil {
 				return err
 			}
 		}
@@ -202,8 +205,11 @@ func (s *Server) repointEcho(ctx context.Context, echoURL string) error {
 			var a model.API
 			if json.Unmarshal(apiRec.Doc, &a) == nil && a.ServiceURL == m.URL {
 				a.ServiceURL = echoURL
-				doc, _ := json.Marshal(&a)
-				if _, err := tx.Put(ctx, store.Record{Kind: "api", ID: EchoAPIID, DisplayName: a.DisplayName, Doc: doc}); err != nil {
+				rec, err := s.kind("api").record("", EchoAPIID, &a)
+				if err != nil {
+					return err
+				}
+				if _, err := tx.Put(ctx, rec); err != nil {
 					return err
 				}
 			}

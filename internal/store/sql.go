@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,15 +33,6 @@ var (
 	sqliteDialect   = dialect{name: "sqlite", goose: goose.DialectSQLite3, like: "LIKE"}
 	postgresDialect = dialect{name: "postgres", goose: goose.DialectPostgres, dollar: true, like: "ILIKE"}
 )
-
-// docProp returns a SQL expression extracting top-level property ph (a
-// placeholder bound to the property name) from the JSON doc as text.
-func (d dialect) docProp(ph string) string {
-	if d.name == "postgres" {
-		return "(doc::jsonb ->> " + ph + ")"
-	}
-	return "json_extract(doc, '$.' || " + ph + ")"
-}
 
 // rebind turns '?' placeholders into $n for PostgreSQL. Queries in this
 // package never hold '?' inside string literals.
@@ -75,7 +67,17 @@ type SQLStore struct {
 func Open(ctx context.Context, dsn string) (*SQLStore, error) {
 	var s *SQLStore
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db, err := sql.Open("pgx", dsn)
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("parse postgres URL: %w", redactURLError(err))
+		}
+		// Custom plans for every query: cached generic plans of the filtered
+		// list queries are ten times slower than custom ones.
+		if q := u.Query(); q.Get("default_query_exec_mode") == "" {
+			q.Set("default_query_exec_mode", "exec")
+			u.RawQuery = q.Encode()
+		}
+		db, err := sql.Open("pgx", u.String())
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -112,7 +114,25 @@ func Open(ctx context.Context, dsn string) (*SQLStore, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.Analyze(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// Analyze refreshes the query planner's statistics. Open runs it; run it
+// again after a bulk load (PostgreSQL's autovacuum also does, within about a
+// minute) so that filtered lists use the attribute index from the start.
+func (s *SQLStore) Analyze(ctx context.Context) error {
+	q := "PRAGMA optimize=0x10002"
+	if s.d.name == "postgres" {
+		q = "ANALYZE resources, resource_attrs, links, uniques, subscription_keys"
+	}
+	if _, err := s.writer.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("analyze %s store: %w", s.d.name, err)
+	}
+	return nil
 }
 
 func (s *SQLStore) migrate(ctx context.Context) error {
@@ -128,6 +148,15 @@ func (s *SQLStore) migrate(ctx context.Context) error {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	return nil
+}
+
+// redactURLError drops the URL (which may hold a password) from a parse error.
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // Dialect implements Store.
@@ -214,75 +243,85 @@ func escapeLike(s string) string {
 	return r.Replace(s)
 }
 
-func (r reader) where(kind, parent string, fs []Filter) (string, []any, error) {
-	conds := []string{"kind = ?"}
-	args := []any{kind}
-	if parent != "*" {
-		conds = append(conds, "parent = ?")
-		args = append(args, parent)
-	}
+// from builds the FROM and WHERE clauses of a list. Columns of resources are
+// qualified with "r.". The first attribute equality filter, when there is
+// one, drives the query through the (kind, name, value, parent, id) index,
+// which also yields rows in list order, so a page reads only what it returns.
+func (r reader) from(kind, parent string, fs []Filter) (string, []any, error) {
+	var conds []string
+	var args []any
+	from := " FROM resources r"
+	driven := false
 	for _, f := range fs {
-		var col string
-		ci := true
-		switch f.Field {
-		case "id":
-			col = "id"
-		case "displayName":
-			col = "display_name"
-		default:
-			for _, c := range f.Field {
-				if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-					return "", nil, fmt.Errorf("invalid filter field %q", f.Field)
-				}
+		if f.Field != "id" && f.Field != "displayName" && f.Op == "eq" && !driven {
+			driven = true
+			if r.d.name == "sqlite" {
+				from = " FROM resource_attrs d CROSS JOIN resources r" // CROSS JOIN fixes the join order in SQLite
+			} else {
+				from = " FROM resource_attrs d JOIN resources r ON true"
 			}
-			col = r.d.docProp("?")
-			args = append(args, f.Field)
-			ci = false
+			conds = append(conds, "d.kind = ?", "d.name = ?", "d.value = ?", "r.kind = d.kind", "r.parent = d.parent", "r.id = d.id")
+			args = append(args, kind, f.Field, f.Value)
+			continue
 		}
+		var test string // a condition on a column or attribute value
+		var val any
 		switch f.Op {
-		case "eq":
-			if ci {
-				conds = append(conds, "lower("+col+") = lower(?)")
-			} else {
-				conds = append(conds, col+" = ?")
-			}
-			args = append(args, f.Value)
-		case "ne":
-			if ci {
-				conds = append(conds, "lower("+col+") <> lower(?)")
-			} else {
-				conds = append(conds, "COALESCE("+col+", '') <> ?")
-			}
-			args = append(args, f.Value)
+		case "eq", "ne":
+			test, val = "%s = ?", f.Value
 		case "contains":
-			conds = append(conds, col+" "+r.d.like+` ? ESCAPE '\'`)
-			args = append(args, "%"+escapeLike(f.Value)+"%")
+			test, val = "%s "+r.d.like+` ? ESCAPE '\'`, "%"+escapeLike(f.Value)+"%"
 		case "startswith":
-			conds = append(conds, col+" "+r.d.like+` ? ESCAPE '\'`)
-			args = append(args, escapeLike(f.Value)+"%")
+			test, val = "%s "+r.d.like+` ? ESCAPE '\'`, escapeLike(f.Value)+"%"
 		default:
 			return "", nil, fmt.Errorf("invalid filter operator %q", f.Op)
 		}
+		not := ""
+		if f.Op == "ne" {
+			not = "NOT "
+		}
+		switch f.Field {
+		case "id", "displayName":
+			col := "r.id"
+			if f.Field == "displayName" {
+				col = "r.display_name"
+			}
+			if f.Op == "eq" || f.Op == "ne" {
+				test = "lower(%s) = lower(?)"
+			}
+			conds = append(conds, not+"("+fmt.Sprintf(test, col)+")")
+			args = append(args, val)
+		default:
+			conds = append(conds, "(r.parent, r.id) "+not+"IN (SELECT a.parent, a.id FROM resource_attrs a WHERE a.kind = ? AND a.name = ? AND "+fmt.Sprintf(test, "a.value")+")")
+			args = append(args, kind, f.Field, val)
+		}
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args, nil
+	conds = append(conds, "r.kind = ?")
+	args = append(args, kind)
+	if parent != "*" {
+		conds = append(conds, "r.parent = ?")
+		args = append(args, parent)
+	}
+	return from + " WHERE " + strings.Join(conds, " AND "), args, nil
 }
 
 func (r reader) List(ctx context.Context, kind, parent string, opt ListOptions) ([]Record, int, error) {
-	where, args, err := r.where(kind, parent, opt.Filters)
+	from, args, err := r.from(kind, parent, opt.Filters)
 	if err != nil {
 		return nil, 0, err
 	}
 	var total int
-	if err := r.q.QueryRowContext(ctx, r.d.rebind("SELECT COUNT(*) FROM resources"+where), args...).Scan(&total); err != nil {
+	if err := r.q.QueryRowContext(ctx, r.d.rebind("SELECT COUNT(*)"+from), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count %s: %w", kind, err)
 	}
-	q := "SELECT " + recordCols + " FROM resources" + where + " ORDER BY parent, id"
+	q := "SELECT r." + strings.ReplaceAll(recordCols, ", ", ", r.") + from + " ORDER BY r.parent, r.id"
 	if opt.Top > 0 {
 		q += " LIMIT " + strconv.Itoa(opt.Top)
 	} else if opt.Skip > 0 {
-		q += " LIMIT -1"
 		if r.d.name == "postgres" {
-			q = strings.TrimSuffix(q, " LIMIT -1") + " LIMIT ALL"
+			q += " LIMIT ALL"
+		} else {
+			q += " LIMIT -1"
 		}
 	}
 	if opt.Skip > 0 {
@@ -432,26 +471,31 @@ func (t *sqlTx) Put(ctx context.Context, rec Record) (Record, error) {
 	rec.Revision = t.rev
 	rec.ETag = `"` + strconv.FormatInt(t.rev, 10) + `"`
 	rec.Updated = t.now
-	old, err := t.Get(ctx, rec.Kind, rec.Parent, rec.ID)
-	switch {
-	case err == nil:
-		rec.Created = old.Created
-	case errors.Is(err, ErrNotFound):
-		rec.Created = t.now
-	default:
-		return Record{}, err
-	}
-	_, err = t.exec(ctx, `INSERT INTO resources (`+recordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	var created int64
+	err := t.q.QueryRowContext(ctx, t.d.rebind(`INSERT INTO resources (`+recordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (kind, parent, id) DO UPDATE SET display_name = excluded.display_name, doc = excluded.doc,
-etag = excluded.etag, revision = excluded.revision, updated_at = excluded.updated_at`,
-		rec.Kind, rec.Parent, rec.ID, rec.DisplayName, string(rec.Doc), rec.ETag, rec.Revision, rec.Created.UnixMicro(), rec.Updated.UnixMicro())
+etag = excluded.etag, revision = excluded.revision, updated_at = excluded.updated_at
+RETURNING created_at`),
+		rec.Kind, rec.Parent, rec.ID, rec.DisplayName, string(rec.Doc), rec.ETag, rec.Revision, t.now.UnixMicro(), t.now.UnixMicro()).Scan(&created)
 	if err != nil {
 		return Record{}, fmt.Errorf("put %s %q: %w", rec.Kind, rec.ID, err)
+	}
+	rec.Created = time.UnixMicro(created).UTC()
+	if _, err := t.exec(ctx, "DELETE FROM resource_attrs WHERE kind = ? AND parent = ? AND id = ?", rec.Kind, rec.Parent, rec.ID); err != nil {
+		return Record{}, fmt.Errorf("put %s %q attributes: %w", rec.Kind, rec.ID, err)
+	}
+	for name, value := range rec.Attrs {
+		if _, err := t.exec(ctx, "INSERT INTO resource_attrs (kind, parent, id, name, value) VALUES (?, ?, ?, ?, ?)", rec.Kind, rec.Parent, rec.ID, name, value); err != nil {
+			return Record{}, fmt.Errorf("put %s %q attributes: %w", rec.Kind, rec.ID, err)
+		}
 	}
 	return rec, nil
 }
 
 func (t *sqlTx) Delete(ctx context.Context, kind, parent, id string) error {
+	if _, err := t.exec(ctx, "DELETE FROM resource_attrs WHERE kind = ? AND parent = ? AND id = ?", kind, parent, id); err != nil {
+		return fmt.Errorf("delete %s %q attributes: %w", kind, id, err)
+	}
 	n, err := t.exec(ctx, "DELETE FROM resources WHERE kind = ? AND parent = ? AND id = ?", kind, parent, id)
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", kind, id, err)
@@ -463,10 +507,16 @@ func (t *sqlTx) Delete(ctx context.Context, kind, parent, id string) error {
 }
 
 func (t *sqlTx) DeleteAll(ctx context.Context, kind, parent string) (int, error) {
+	if _, err := t.exec(ctx, "DELETE FROM resource_attrs WHERE kind = ? AND parent = ?", kind, parent); err != nil {
+		return 0, err
+	}
 	return t.exec(ctx, "DELETE FROM resources WHERE kind = ? AND parent = ?", kind, parent)
 }
 
 func (t *sqlTx) DeleteIDPrefix(ctx context.Context, kind, prefix string) (int, error) {
+	if _, err := t.exec(ctx, `DELETE FROM resource_attrs WHERE kind = ? AND (id = ? OR id LIKE ? ESCAPE '\')`, kind, prefix, escapeLike(prefix)+"/%"); err != nil {
+		return 0, err
+	}
 	return t.exec(ctx, `DELETE FROM resources WHERE kind = ? AND (id = ? OR id LIKE ? ESCAPE '\')`, kind, prefix, escapeLike(prefix)+"/%")
 }
 

@@ -34,14 +34,18 @@ type Record struct {
 	Kind, Parent, ID string
 	DisplayName      string
 	Doc              []byte
+	// Attrs are indexed properties of the record that List filters on
+	// (besides id and displayName). Put replaces them with the given map.
+	Attrs            map[string]string
 	ETag             string
 	Revision         int64
 	Created, Updated time.Time
 }
 
-// Filter restricts a list. Field is "id", "displayName" or the name of a
-// top-level string property of the document; Op is "eq", "ne", "contains" or
-// "startswith". Comparisons other than on a property are case-insensitive.
+// Filter restricts a list. Field is "id", "displayName" or the name of one of
+// the records' Attrs; Op is "eq", "ne", "contains" or "startswith".
+// Comparisons on id and displayName are case-insensitive, on Attrs exact
+// (contains and startswith are case-insensitive everywhere).
 type Filter struct {
 	Field, Op, Value string
 }

@@ -89,7 +89,7 @@ func TestListFiltersAndPaging(t *testing.T) {
 			if i%5 == 0 {
 				state = "suspended"
 			}
-			recs = append(recs, store.Record{Kind: "sub", ID: fmt.Sprintf("s%02d", i), DisplayName: fmt.Sprintf("Sub_%d%%", i), Doc: []byte(fmt.Sprintf(`{"state":%q}`, state))})
+			recs = append(recs, store.Record{Kind: "sub", ID: fmt.Sprintf("s%02d", i), DisplayName: fmt.Sprintf("Sub_%d%%", i), Doc: []byte(fmt.Sprintf(`{"state":%q}`, state)), Attrs: map[string]string{"state": state}})
 		}
 		put(t, s, recs...)
 		tests := []struct {
@@ -119,8 +119,23 @@ func TestListFiltersAndPaging(t *testing.T) {
 				}
 			})
 		}
-		if _, _, err := s.List(ctx, "sub", "", store.ListOptions{Filters: []store.Filter{{"x') OR 1=1 --", "eq", "a"}}}); err == nil {
-			t.Fatal("injection-shaped field accepted")
+		if got, n, err := s.List(ctx, "sub", "", store.ListOptions{Filters: []store.Filter{{"x') OR 1=1 --", "eq", "a"}}}); err != nil || n != 0 || len(got) != 0 {
+			t.Fatalf("injection-shaped field: %d records, %v", n, err)
+		}
+		if _, _, err := s.List(ctx, "sub", "", store.ListOptions{Filters: []store.Filter{{"state", "like", "a"}}}); err == nil {
+			t.Fatal("unknown operator accepted")
+		}
+		// Replacing a record replaces its attributes; deleting removes them.
+		if _, err := s.Update(ctx, func(tx store.Tx) error {
+			if _, err := tx.Put(ctx, store.Record{Kind: "sub", ID: "s00", Doc: []byte(`{}`), Attrs: map[string]string{"state": "active"}}); err != nil {
+				return err
+			}
+			return tx.Delete(ctx, "sub", "", "s05")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, n, _ := s.List(ctx, "sub", "", store.ListOptions{Filters: []store.Filter{{"state", "eq", "suspended"}}}); n != 3 {
+			t.Fatalf("suspended after changes = %d, want 3", n)
 		}
 	})
 }
