@@ -7,7 +7,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/portico-gw/portico/internal/mgmt"
@@ -31,6 +34,33 @@ func forEachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 			fn(t, newEnv(t, st.DSN(t)))
 		})
 	}
+}
+
+var (
+	fuzzOnce sync.Once
+	fuzzE    *env
+)
+
+// fuzzEnv is one SQLite-backed instance shared by every fuzz iteration of
+// the process (opening a store per input would dominate the run).
+func fuzzEnv(t *testing.T) *env {
+	fuzzOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "portico-fuzz-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := store.Open(context.Background(), filepath.Join(dir, "fuzz.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := mgmt.New(mgmt.Config{Store: s, AdminToken: testToken})
+		if _, err := m.Seed(context.Background(), "http://127.0.0.1:9"); err != nil {
+			t.Fatal(err)
+		}
+		fuzzE = &env{url: httptest.NewServer(m.Handler()).URL, store: s}
+	})
+	fuzzE.t = t
+	return fuzzE
 }
 
 func newEnv(t *testing.T, dsn string) *env {

@@ -249,7 +249,8 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, apiKind *k
 
 // exportAPI answers GET /apis/{id}?export=openapi+json|openapi|original.
 func (s *Server) exportAPI(w http.ResponseWriter, r *http.Request, id string, rec store.Record) {
-	format := r.URL.Query().Get("export")
+	// "openapi+json" arrives as "openapi json" when the '+' is not escaped.
+	format := strings.ReplaceAll(r.URL.Query().Get("export"), " ", "+")
 	if format == "original" {
 		def, err := s.store.Get(r.Context(), kindAPIDefinition, "", id)
 		if errors.Is(err, store.ErrNotFound) {

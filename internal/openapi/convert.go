@@ -207,7 +207,7 @@ func (im *importer) operations(t *openapi3.T) ([]ImportedOperation, error) {
 	paths := t.Paths.Keys()
 	sort.Strings(paths)
 	used := map[string]bool{}
-	routes := map[string]string{} // "METHOD template" -> pointer of the first
+	routes := map[string]string{} // "METHOD shape" -> pointer of the first
 	var out []ImportedOperation
 	for _, path := range paths {
 		item := t.Paths.Value(path)
@@ -229,9 +229,11 @@ func (im *importer) operations(t *openapi3.T) ([]ImportedOperation, error) {
 			if err != nil {
 				return nil, err
 			}
-			route := o.Method + " " + o.URLTemplate
+			// The gateway routes literals case-insensitively and ignores
+			// parameter names, so such operations would collide there.
+			route := o.Method + " " + strings.ToLower(pathShape(o.URLTemplate))
 			if first, dup := routes[route]; dup {
-				im.warn(ptr, "%s %s is already imported from %s; operation left out", o.Method, o.URLTemplate, first)
+				im.warn(ptr, "%s %s is equivalent to the operation already imported from %s; operation left out", o.Method, o.URLTemplate, first)
 				continue
 			}
 			routes[route] = ptr
@@ -595,33 +597,59 @@ func valueString(v any) (string, bool) {
 	return string(b), true
 }
 
-// Schema inlining limits: a schema repeated within itself is cut at its
+// Schema inlining limits. A schema repeated within itself is cut at its
 // first repetition; beyond maxSchemaDepth nesting levels or maxSchemaNodes
-// schemas in all, the rest is replaced by {}.
+// subschemas, the rest of a schema is replaced by {}. Once the inlined
+// schemas of a document add up to maxSchemaBytes, the remaining schemas are
+// left out: inlining a document whose schemas share subschemas can
+// otherwise grow exponentially.
 const (
 	maxSchemaDepth = 32
-	maxSchemaNodes = 5000
+	maxSchemaNodes = 2000
+	maxSchemaBytes = 32 << 20
 )
+
+// inlined is a schema rendered by schemaJSON, kept for reuse.
+type inlined struct {
+	json      json.RawMessage
+	recursive []string
+	truncated bool
+}
 
 // schemaJSON renders a schema as JSON with every $ref inlined.
 func (im *importer) schemaJSON(ptr string, sr *openapi3.SchemaRef) json.RawMessage {
 	if sr == nil {
 		return nil
 	}
-	in := inliner{budget: maxSchemaNodes}
-	s := in.inline(sr, 0, nil)
-	if len(in.recursive) > 0 {
-		im.warn(ptr, "recursive schema %s cut and replaced by {}", strings.Join(in.recursive, ", "))
-	}
-	if in.truncated {
-		im.warn(ptr, "schema is too large or too deep; its deepest parts are replaced by {}")
-	}
-	b, err := json.Marshal(openapi3.SchemaRef{Value: s})
-	if err != nil {
-		im.warn(ptr, "schema left out: not representable as JSON: %v", err)
+	if im.schemaBytes >= maxSchemaBytes {
+		im.warn("", "the document's schemas exceed %d MiB once inlined; further schemas are left out", maxSchemaBytes>>20)
 		return nil
 	}
-	return b
+	r, ok := im.schemaCache[sr.Value]
+	if !ok {
+		in := inliner{budget: maxSchemaNodes}
+		s := in.inline(sr, 0, nil)
+		b, err := json.Marshal(openapi3.SchemaRef{Value: s})
+		if err != nil {
+			im.warn(ptr, "schema left out: not representable as JSON: %v", err)
+			return nil
+		}
+		r = inlined{json: b, recursive: in.recursive, truncated: in.truncated}
+		if sr.Value != nil {
+			if im.schemaCache == nil {
+				im.schemaCache = map[*openapi3.Schema]inlined{}
+			}
+			im.schemaCache[sr.Value] = r
+		}
+	}
+	if len(r.recursive) > 0 {
+		im.warn(ptr, "recursive schema %s cut and replaced by {}", strings.Join(r.recursive, ", "))
+	}
+	if r.truncated {
+		im.warn(ptr, "schema is too large or too deep; its deepest parts are replaced by {}")
+	}
+	im.schemaBytes += len(r.json)
+	return r.json
 }
 
 // inliner copies a schema tree with references replaced by their values.

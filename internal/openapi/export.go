@@ -38,9 +38,11 @@ import (
 // template's query part become query parameters.
 //
 // Operations whose method OpenAPI cannot express (such as "*") are left
-// out. Export fails when two operations share a method and path, when two
-// paths differ only in their parameter names, or when the result does not
-// pass kin-openapi's validation.
+// out. An operation whose path differs from an earlier one's only in
+// parameter names (which OpenAPI forbids) is filed under the earlier path,
+// its parameters renamed by position. Export fails when two operations end
+// up with the same method and path, or when the result does not pass
+// kin-openapi's validation.
 func Export(api model.API, apiPath string, ops []ImportedOperation, serverURL string, yaml bool) ([]byte, error) {
 	title := strings.TrimSpace(api.DisplayName)
 	if title == "" {
@@ -81,7 +83,11 @@ func Export(api model.API, apiPath string, ops []ImportedOperation, serverURL st
 		path = exportPath(path)
 		shape := pathShape(path)
 		if other, ok := shapes[shape]; ok && other != path {
-			return nil, fmt.Errorf("operation %q: path %q differs from %q only in parameter names, which OpenAPI does not allow", io.ID, path, other)
+			// OpenAPI does not allow paths that differ only in parameter
+			// names: file the operation under the first one, renaming its
+			// parameters by position.
+			op.TemplateParameters = renameParams(op.TemplateParameters, templateNames(path), templateNames(other))
+			path = other
 		}
 		shapes[shape] = path
 		item := doc.Paths.Value(path)
@@ -110,14 +116,55 @@ func Export(api model.API, apiPath string, ops []ImportedOperation, serverURL st
 		openapi3.DisableSchemaDefaultsValidation(), openapi3.DisableSchemaPatternValidation()); err != nil {
 		return nil, fmt.Errorf("exported document is not valid: %w", err)
 	}
-	out, err := json.MarshalIndent(doc, "", "  ")
+	compact, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("cannot render document: %w", err)
 	}
+	out, err := orderedJSON(compact)
+	if err != nil {
+		return nil, err
+	}
 	if !yaml {
-		return append(out, '\n'), nil
+		return out, nil
 	}
 	return jsonToYAML(out)
+}
+
+// topLevelOrder is the order of the document's top-level fields in the
+// output; others follow alphabetically.
+var topLevelOrder = []string{"openapi", "info", "servers", "tags", "paths", "components"}
+
+// orderedJSON indents a compact JSON object, putting its top-level fields in
+// topLevelOrder (nested objects keep their sorted keys).
+func orderedJSON(compact []byte) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(compact, &m); err != nil {
+		return nil, fmt.Errorf("cannot render document: %w", err)
+	}
+	keys := slices.Clone(topLevelOrder)
+	for _, k := range sortedKeys(m) {
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	keys = slices.DeleteFunc(keys, func(k string) bool { _, ok := m[k]; return !ok })
+	var buf bytes.Buffer
+	buf.WriteString("{\n")
+	for i, k := range keys {
+		kb, _ := json.Marshal(k)
+		buf.WriteString("  ")
+		buf.Write(kb)
+		buf.WriteString(": ")
+		if err := json.Indent(&buf, m[k], "  ", "  "); err != nil {
+			return nil, fmt.Errorf("cannot render document: %w", err)
+		}
+		if i < len(keys)-1 {
+			buf.WriteByte(',')
+		}
+		buf.WriteByte('\n')
+	}
+	buf.WriteString("}\n")
+	return buf.Bytes(), nil
 }
 
 // exportPath turns a URL template's path part into an OpenAPI path:
@@ -149,6 +196,18 @@ func pathShape(path string) string {
 		}
 	}
 	return b.String()
+}
+
+// renameParams renames parameters from names in from to the name at the
+// same position in to.
+func renameParams(ps []model.Parameter, from, to []string) []model.Parameter {
+	out := slices.Clone(ps)
+	for i := range out {
+		if j := slices.Index(from, out[i].Name); j >= 0 && j < len(to) {
+			out[i].Name = to[j]
+		}
+	}
+	return out
 }
 
 // templateNames returns the {names} in s, without a leading '*'.

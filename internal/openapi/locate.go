@@ -155,8 +155,20 @@ func (im *importer) findRef(msg string) (string, int) {
 	}
 	var cands []string
 	for _, m := range quotedRef.FindAllStringSubmatch(msg, -1) {
-		if m[1] != "" {
-			cands = append(cands, m[1])
+		if m[1] == "" {
+			continue
+		}
+		cands = append(cands, m[1])
+		if im.swagger {
+			// The converted document's references, in Swagger 2.0 terms.
+			for from, to := range map[string]string{
+				"#/components/schemas/": "#/definitions/", "#/components/parameters/": "#/parameters/",
+				"#/components/responses/": "#/responses/", "#/components/requestBodies/": "#/parameters/",
+			} {
+				if strings.HasPrefix(m[1], from) {
+					cands = append(cands, to+strings.TrimPrefix(m[1], from))
+				}
+			}
 		}
 	}
 	if len(cands) == 0 {

@@ -49,7 +49,9 @@ const (
 // MaxDocumentBytes is the size of the largest document Import accepts.
 const MaxDocumentBytes = 4 << 20
 
-// maxWarnings bounds Result.Warnings; further warnings are counted only.
+// maxWarnings bounds the warnings about places in the document kept in
+// Result.Warnings; further ones are counted only. Warnings about the
+// document as a whole, of which there are few, are always kept.
 const maxWarnings = 100
 
 // ImportedOperation is one imported operation and the id it should be
@@ -143,6 +145,7 @@ func Import(format string, doc []byte) (*Result, error) {
 			Msg: fmt.Sprintf("document is not text (NUL byte at offset %d)", i)}
 	}
 
+	original := doc
 	im := &importer{}
 	root, yamlErr := parseYAML(doc)
 	im.root = root
@@ -155,6 +158,14 @@ func Import(format string, doc []byte) (*Result, error) {
 		}
 	} else if ver, err = versionFromNode(root); err != nil {
 		return nil, err
+	}
+
+	// Unquoted versions ("version: 1.0") are numbers in YAML and JSON, which
+	// kin-openapi refuses to read as strings: quote them, with a warning.
+	if root != nil && im.quoteVersions(root) {
+		if doc, err = yaml.Marshal(root); err != nil {
+			return nil, &ImportError{Msg: "cannot re-encode document: " + err.Error()}
+		}
 	}
 
 	switch {
@@ -199,7 +210,7 @@ func Import(format string, doc []byte) (*Result, error) {
 	if len(t.Webhooks) > 0 {
 		im.warn("/webhooks", "webhooks are not imported")
 	}
-	res := &Result{Document: bytes.Clone(doc)}
+	res := &Result{Document: bytes.Clone(original)}
 	res.API = im.api(t)
 	ops, err := im.operations(t)
 	if err != nil {
@@ -323,6 +334,35 @@ func versionFromJSON(doc []byte) (docVersion, error) {
 	return checkVersion(str(ov), str(sv), hasO, hasS)
 }
 
+// quoteVersions turns the version fields (openapi, swagger, info.version)
+// into strings where they are written as numbers, warning about each, and
+// reports whether it changed any.
+func (im *importer) quoteVersions(root *yaml.Node) bool {
+	changed := false
+	quote := func(ptr string, n *yaml.Node) {
+		if n != nil && n.Kind == yaml.ScalarNode && (n.Tag == "!!float" || n.Tag == "!!int") {
+			im.warn(ptr, "the number %s is read as the string %q", n.Value, n.Value)
+			n.Tag, n.Style = "!!str", yaml.DoubleQuotedStyle
+			changed = true
+		}
+	}
+	value := func(m *yaml.Node, key string) *yaml.Node {
+		if m == nil || m.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i+1]
+			}
+		}
+		return nil
+	}
+	quote("/openapi", value(root, "openapi"))
+	quote("/swagger", value(root, "swagger"))
+	quote("/info/version", value(value(root, "info"), "version"))
+	return changed
+}
+
 // importer carries the state of one Import call.
 type importer struct {
 	root     *yaml.Node // the parsed document, for line numbers; nil if unknown
@@ -330,6 +370,9 @@ type importer struct {
 	warnings []string
 	dropped  int // warnings beyond maxWarnings
 	seenWarn map[string]bool
+
+	schemaCache map[*openapi3.Schema]inlined // top-level schemas already inlined
+	schemaBytes int                          // total size of the inlined schemas handed out
 }
 
 // warn records a warning about the place at pointer ("" for the document).
@@ -345,7 +388,7 @@ func (im *importer) warn(pointer, format string, args ...any) {
 		return
 	}
 	im.seenWarn[msg] = true
-	if len(im.warnings) >= maxWarnings {
+	if len(im.warnings) >= maxWarnings && pointer != "" {
 		im.dropped++
 		return
 	}
@@ -375,6 +418,10 @@ func (im *importer) loadError(what string, err error) *ImportError {
 		msg = "external references are not supported: " + msg
 	}
 	ptr, line := im.findRef(msg)
+	if ptr == "" && im.swagger && strings.HasPrefix(msg, "invalid host") {
+		ptr = "/host"
+		line = im.lineOf(ptr)
+	}
 	return &ImportError{Pointer: ptr, Line: line, Msg: what + ": " + msg}
 }
 
@@ -393,7 +440,7 @@ func (im *importer) validate(ctx context.Context, t *openapi3.T) error {
 	}
 	if strict := t.Validate(ctx); strict != nil {
 		ptr := im.validationPointer(strict)
-		im.warn(ptr, "accepted despite: %v", strict)
+		im.warn(ptr, "accepted although strict validation (of examples, defaults and patterns) fails: %v", strict)
 	}
 	return nil
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/snapshot/fromstore"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// builtinGateway is the gateway of "portico serve": it serves every API
+// (gateway id "managed") from snapshots built in-process from the store,
+// rebuilt after each committed change and every 30 s.
+type builtinGateway struct {
+	o        *options
+	gw       *gateway.Gateway
+	reloader *gateway.Reloader
+	cancel   context.CancelFunc
+	done     chan struct{}
+}
+
+// newBuiltinGateway wires the built-in gateway; nil when !enabled. Its
+// readiness check fails until a first snapshot is loaded.
+func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st store.Store, reg *prometheus.Registry, ready *readiness, enabled bool) (*builtinGateway, error) {
+	if !enabled {
+		return nil, nil
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, errors.New("gateway: --tls-cert and --tls-key must be given together")
+	}
+	gw, err := gateway.New(gateway.Config{
+		GatewayID:  fromstore.ManagedGatewayID,
+		PublicURL:  gatewayPublicURL(o),
+		Logger:     log,
+		Registerer: reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	src := func(ctx context.Context, have int64) (*snapshot.Config, error) {
+		if have >= 0 {
+			rev, err := st.Revision(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if rev == have {
+				return nil, nil
+			}
+		}
+		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+	}
+	b := &builtinGateway{o: o, gw: gw, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	ready.add("gateway", func() error {
+		if gw.Snapshot() == nil {
+			return errors.New("no configuration snapshot loaded yet")
+		}
+		return nil
+	})
+	return b, nil
+}
+
+// notify hears of a committed revision; it never blocks.
+func (b *builtinGateway) notify(rev int64) { b.reloader.Notify(rev) }
+
+// listen opens the gateway's listener, with TLS when --tls-cert and
+// --tls-key are set (HTTP/2 is negotiated over TLS, h2c accepted otherwise).
+func (b *builtinGateway) listen() (*listener, error) {
+	srv := b.gw.NewServer()
+	if b.o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(b.o.tlsCert, b.o.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", b.o.gatewayAddr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: listen on %s: %w", b.o.gatewayAddr, err)
+	}
+	return &listener{name: "gateway", srv: srv, ln: ln}, nil
+}
+
+// start runs the snapshot reloader until ctx ends or stop is called.
+func (b *builtinGateway) start(ctx context.Context) {
+	ctx, b.cancel = context.WithCancel(ctx)
+	b.done = make(chan struct{})
+	go func() {
+		defer close(b.done)
+		b.reloader.Run(ctx)
+	}()
+}
+
+// stop ends the reloader and closes idle backend connections; serve calls it
+// after the servers have shut down.
+func (b *builtinGateway) stop() {
+	if b.cancel != nil {
+		b.cancel()
+		<-b.done
+	}
+	b.gw.Close()
+}

@@ -1,0 +1,394 @@
+// Package gateway is Portico's data plane: it routes API requests, checks
+// subscription keys with Azure API Management's rules and proxies to the
+// backends, serving from an immutable snapshot.Snapshot that it swaps
+// atomically.
+//
+// The life of a Gateway, in order:
+//
+//   - New builds it from a Config (metrics are registered then).
+//   - Publish hands it a snapshot; until the first one every API request
+//     gets 503. A Reloader usually does this: it rebuilds the snapshot when
+//     told the configuration changed, and on a timer.
+//   - ServeHTTP (directly, or through the *http.Server of NewServer, which
+//     sets the header limits, timeouts and HTTP/2 with and without TLS)
+//     handles requests. Each request runs on the snapshot current when it
+//     arrived, until it ends.
+//   - Close, after the servers have shut down, closes idle backend
+//     connections.
+//
+// One request goes through these steps in ServeHTTP, each of which may end
+// it with an APIM-shaped JSON error: the status probe; the header size
+// limit (431); the route: host and path to API, method and path to operation
+// (404); the subscription key (401); the body size limit (413); then the
+// proxy, whose failures are 502 (backend unreachable) or 504 (timeout).
+//
+// The package never imports the store: its configuration comes only from
+// snapshots.
+package gateway
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/portico-gw/portico/internal/snapshot"
+)
+
+// StatusPath is APIM's health probe path, answered on the gateway port.
+const StatusPath = "/status-0123456789abcdef"
+
+// Defaults of Config.
+const (
+	DefaultGatewayID              = "managed"
+	DefaultConnectTimeout         = 10 * time.Second
+	DefaultResponseHeaderTimeout  = 300 * time.Second
+	DefaultMaxHeaderBytes         = 32 << 10
+	DefaultMaxRequestBodyBytes    = 100 << 20
+	DefaultReadHeaderTimeout      = 10 * time.Second
+	DefaultIdleTimeout            = 120 * time.Second
+	DefaultMaxIdleConnsPerBackend = 256
+)
+
+// Config configures a Gateway. Zero values select the defaults above.
+type Config struct {
+	// GatewayID names the gateway in metrics; DefaultGatewayID when empty.
+	GatewayID string
+	// PublicURL is the gateway's base URL as clients know it, used as the
+	// realm of WWW-Authenticate; when empty it is derived from each request.
+	PublicURL string
+	// Logger receives the gateway's logs; slog.Default() when nil.
+	Logger *slog.Logger
+	// Registerer receives the gateway's metrics; when nil they are kept but
+	// not exported.
+	Registerer prometheus.Registerer
+
+	// ConnectTimeout bounds dialing a backend and its TLS handshake.
+	ConnectTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for a backend's response headers
+	// after the request was sent (negative: no limit).
+	ResponseHeaderTimeout time.Duration
+	// RequestTimeout bounds a whole proxied exchange, the response body
+	// included (0: no limit). It does not apply to upgraded connections
+	// (WebSocket). When it expires before the response headers, the client
+	// gets 504; after them the response is cut.
+	RequestTimeout time.Duration
+
+	// MaxHeaderBytes limits the request line and headers; bigger requests
+	// get 431. The server of NewServer refuses (with a plain 431 of its own)
+	// anything beyond twice this size before it reaches the handler.
+	MaxHeaderBytes int
+	// MaxRequestBodyBytes is the body limit of APIs that set none: 413 when
+	// Content-Length exceeds it, and a body without Content-Length is cut
+	// there.
+	MaxRequestBodyBytes int64
+	// ReadHeaderTimeout and IdleTimeout are those of NewServer's server.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+
+	// BackendTLS, when set, is the TLS client configuration towards
+	// backends (e.g. extra root CAs); it is cloned per backend.
+	BackendTLS *tls.Config
+	// MaxIdleConnsPerBackend bounds the idle keep-alive connections kept per
+	// backend origin.
+	MaxIdleConnsPerBackend int
+	// Transport, when set, makes the transport of one backend origin
+	// instead of the default pooled *http.Transport (tests, benchmarks).
+	// It is called once per origin and the result is kept across snapshots.
+	Transport func(scheme, host string) http.RoundTripper
+}
+
+func (c *Config) defaults() {
+	if c.GatewayID == "" {
+		c.GatewayID = DefaultGatewayID
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.ResponseHeaderTimeout == 0 {
+		c.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
+	}
+	if c.MaxHeaderBytes <= 0 {
+		c.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if c.MaxRequestBodyBytes <= 0 {
+		c.MaxRequestBodyBytes = DefaultMaxRequestBodyBytes
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxIdleConnsPerBackend <= 0 {
+		c.MaxIdleConnsPerBackend = DefaultMaxIdleConnsPerBackend
+	}
+}
+
+// Gateway serves API requests from the current snapshot. Create it with
+// New; it is safe for concurrent use.
+type Gateway struct {
+	cfg     Config
+	log     *slog.Logger
+	snap    atomic.Pointer[snapshot.Snapshot]
+	metrics *metrics
+	pool    *pool
+	proxy   *httputil.ReverseProxy
+}
+
+// New builds a Gateway without a snapshot. It fails only when its metrics
+// cannot be registered (e.g. twice for the same gateway id).
+func New(cfg Config) (*Gateway, error) {
+	cfg.defaults()
+	m, err := newMetrics(cfg.GatewayID, cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, log: cfg.Logger.With("component", "gateway", "gateway", cfg.GatewayID), metrics: m}
+	g.pool = &pool{m: map[origin]http.RoundTripper{}, make: g.newTransport}
+	if cfg.Transport != nil {
+		g.pool.make = cfg.Transport
+	}
+	g.proxy = g.newProxy()
+	return g, nil
+}
+
+// Publish makes s the snapshot new requests run on; requests in flight
+// finish on theirs. A nil s is ignored. Connection pools of backends that s
+// still uses are kept.
+func (g *Gateway) Publish(s *snapshot.Snapshot) {
+	if s == nil {
+		return
+	}
+	g.snap.Store(s)
+	g.metrics.published(s)
+	g.pool.retain(s)
+}
+
+// Snapshot returns the current snapshot, or nil before the first Publish.
+func (g *Gateway) Snapshot() *snapshot.Snapshot { return g.snap.Load() }
+
+// Close closes idle backend connections. Call it after the servers using
+// the gateway have shut down.
+func (g *Gateway) Close() { g.pool.closeIdle() }
+
+// NewServer returns an *http.Server serving g with the gateway's limits:
+// ReadHeaderTimeout, IdleTimeout, a hard header limit of twice
+// MaxHeaderBytes, and HTTP/1.1 plus HTTP/2 over TLS and, on cleartext
+// listeners, h2c with prior knowledge. Set TLSConfig for TLS.
+func (g *Gateway) NewServer() *http.Server {
+	var p http.Protocols
+	p.SetHTTP1(true)
+	p.SetHTTP2(true)
+	p.SetUnencryptedHTTP2(true)
+	return &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+		IdleTimeout:       g.cfg.IdleTimeout,
+		MaxHeaderBytes:    2 * g.cfg.MaxHeaderBytes,
+		Protocols:         &p,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// statusWriter records the status of the response for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach Flush and Hijack.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// handled is a Request and its response writer, allocated together.
+type handled struct {
+	Request
+	w statusWriter
+}
+
+// ServeHTTP handles one API request; see the package comment for the steps.
+func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	h := &handled{Request: Request{ID: requestID(r.Header), In: r, Start: time.Now(), Snapshot: g.snap.Load()}}
+	req, w := &h.Request, &h.w
+	w.ResponseWriter = rw
+	rw.Header().Set("X-Request-Id", req.ID)
+	defer g.record(req, w)
+
+	if r.URL.Path == StatusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		g.serveStatus(w, req)
+		return
+	}
+	if req.Snapshot == nil {
+		g.fail(w, req, errNotReady())
+		return
+	}
+	if headerSize(r) > g.cfg.MaxHeaderBytes {
+		g.fail(w, req, errHeadersTooLarge(g.cfg.MaxHeaderBytes))
+		return
+	}
+	api, op := req.Snapshot.Route(r.Host, r.Method, r.URL.EscapedPath(), &req.match)
+	if api == nil {
+		g.fail(w, req, errAPINotFound())
+		return
+	}
+	req.API, req.Rest = api, req.match.Rest
+	if op == nil {
+		g.fail(w, req, errOperationNotFound())
+		return
+	}
+	req.Operation, req.Params = op, req.match.Params[:req.match.NParams]
+	if e := g.authorize(req, r); e != nil {
+		if e.Reason == ReasonKeyNotFound {
+			// Spelled as APIM spells it (HTTP/1.1 keeps the case; HTTP/2 lowercases).
+			w.Header()["WWW-Authenticate"] = []string{g.wwwAuthenticate(r, api.KeyHeader)}
+		}
+		g.fail(w, req, e)
+		return
+	}
+	limit := api.MaxRequestBodyBytes
+	if limit <= 0 {
+		limit = g.cfg.MaxRequestBodyBytes
+	}
+	if r.ContentLength > limit {
+		g.fail(w, req, errBodyTooLarge(limit, nil))
+		return
+	}
+
+	ctx := context.WithValue(r.Context(), ctxKey{}, req)
+	if up := r.Header.Get("Upgrade"); g.cfg.RequestTimeout > 0 && (up == "" || strings.EqualFold(up, "h2c")) {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.cfg.RequestTimeout)
+		defer cancel()
+	}
+	out := r.WithContext(ctx)
+	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+		// Cut a body of unknown length at the limit; the transport then
+		// fails and proxyError answers 413 (or the backend sees the cut).
+		out.Body = http.MaxBytesReader(rw, r.Body, limit)
+	}
+	g.proxy.ServeHTTP(w, out)
+}
+
+// fail ends a request with e.
+func (g *Gateway) fail(w http.ResponseWriter, req *Request, e *RequestError) {
+	req.Err = e
+	writeError(w, e)
+}
+
+// serveStatus answers APIM's probe: 200 once a snapshot is loaded, else 503.
+func (g *Gateway) serveStatus(w http.ResponseWriter, req *Request) {
+	if req.Snapshot == nil {
+		g.fail(w, req, errNotReady())
+		return
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// record counts a finished request.
+func (g *Gateway) record(req *Request, w *statusWriter) {
+	status := w.status
+	switch {
+	case req.Err != nil && req.Err.Status == StatusClientClosedRequest:
+		status = StatusClientClosedRequest
+	case status == 0 && req.BackendStatus == http.StatusSwitchingProtocols:
+		status = http.StatusSwitchingProtocols
+	case status == 0:
+		status = http.StatusOK // what net/http sends for a handler that wrote nothing
+	}
+	var api, op, product string
+	if req.API != nil {
+		api = req.API.ID
+	}
+	if req.Operation != nil {
+		op = req.Operation.ID
+	}
+	if req.Product != nil {
+		product = req.Product.ID
+	}
+	g.metrics.requests.WithLabelValues(api, op, product, statusClass(status)).Inc()
+	g.metrics.duration.WithLabelValues(api).Observe(time.Since(req.Start).Seconds())
+}
+
+// headerSize is the size of the request line and header fields as sent
+// (name, ": ", value, CRLF per field).
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4 + len("Host: ") + len(r.Host) + 2
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// requestID returns the inbound X-Request-Id when it is 1 to 128 letters,
+// digits, '-', '_', '.' or ':' (so it is safe in logs and headers), else a
+// new random id in UUID form.
+func requestID(h http.Header) string {
+	if vs := h["X-Request-Id"]; len(vs) > 0 && validRequestID(vs[0]) {
+		return vs[0]
+	}
+	return newRequestID()
+}
+
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns a random version 4 UUID. Request ids need to be
+// unique, not secret, so a fast non-cryptographic generator is enough.
+func newRequestID() string {
+	var b [16]byte
+	hi, lo := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		b[i], b[8+i] = byte(hi>>(56-8*i)), byte(lo>>(56-8*i))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hexd = "0123456789abcdef"
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexd[c>>4], hexd[c&0xf]
+		j += 2
+	}
+	return string(out[:])
+}

@@ -1,0 +1,266 @@
+// Package fromstore reads a gateway's snapshot.Config out of the store, in
+// one consistent view. It is the only bridge between the store and the
+// snapshot: the gateway itself never imports the store.
+package fromstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/portico-gw/portico/internal/model"
+	"github.com/portico-gw/portico/internal/secret"
+	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/store"
+)
+
+// ManagedGatewayID is the id of the built-in gateway, which serves every API.
+const ManagedGatewayID = "managed"
+
+// Store link relations and kinds read here, as written by internal/mgmt.
+const (
+	relProductAPI = "productApi"
+	relGatewayAPI = "gatewayApi"
+	kindPolicy    = "policy"
+)
+
+// Load reads the configuration of gatewayID: for ManagedGatewayID every
+// API, otherwise the APIs linked to the gateway. Products list only those
+// APIs; policies are kept for the global scope, every product, and those
+// APIs and their operations. Subscription keys are hashed on the way: the
+// returned Config holds no key.
+//
+// Everything is read in one store.View. Config.Revision is the store
+// revision read just before the view, so the configuration is at least as
+// new as the revision it claims (never older): a later change always has a
+// higher revision and triggers a rebuild.
+func Load(ctx context.Context, st store.Store, gatewayID string) (*snapshot.Config, error) {
+	rev, err := st.Revision(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load snapshot: %w", err)
+	}
+	cfg := &snapshot.Config{Revision: rev, GatewayID: gatewayID, Subscriptions: map[string]snapshot.SubscriptionKey{}}
+	err = st.View(ctx, func(rd store.Reader) error {
+		l := loader{ctx: ctx, rd: rd, cfg: cfg}
+		return l.load()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load snapshot for gateway %q: %w", gatewayID, err)
+	}
+	return cfg, nil
+}
+
+type loader struct {
+	ctx context.Context
+	rd  store.Reader
+	cfg *snapshot.Config
+}
+
+// list returns every record of kind under parent.
+func (l *loader) list(kind, parent string) ([]store.Record, error) {
+	recs, _, err := l.rd.List(l.ctx, kind, parent, store.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", kind, err)
+	}
+	return recs, nil
+}
+
+func decode(rec store.Record, obj model.Resource) error {
+	if err := json.Unmarshal(rec.Doc, obj); err != nil {
+		return fmt.Errorf("decode %s %q: %w", rec.Kind, rec.ID, err)
+	}
+	obj.Normalize()
+	return nil
+}
+
+func (l *loader) load() error {
+	included, err := l.apis()
+	if err != nil {
+		return err
+	}
+	for _, step := range []func(map[string]bool) error{l.products, l.subscriptions, l.backends, l.namedValues, l.policies, l.fragments} {
+		if err := step(included); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apis loads the gateway's APIs with their operations and returns their ids.
+func (l *loader) apis() (map[string]bool, error) {
+	var assigned map[string]bool
+	if l.cfg.GatewayID != ManagedGatewayID {
+		ids, err := l.rd.Links(l.ctx, relGatewayAPI, l.cfg.GatewayID, false)
+		if err != nil {
+			return nil, fmt.Errorf("gateway apis: %w", err)
+		}
+		assigned = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			assigned[id] = true
+		}
+	}
+	recs, err := l.list("api", "")
+	if err != nil {
+		return nil, err
+	}
+	opRecs, err := l.list("operation", "*")
+	if err != nil {
+		return nil, err
+	}
+	ops := map[string][]snapshot.Operation{}
+	for _, rec := range opRecs {
+		var o model.Operation
+		if err := decode(rec, &o); err != nil {
+			return nil, err
+		}
+		ops[rec.Parent] = append(ops[rec.Parent], snapshot.Operation{ID: rec.ID, DisplayName: o.DisplayName, Method: o.Method, URLTemplate: o.URLTemplate})
+	}
+	included := map[string]bool{}
+	for _, rec := range recs {
+		if assigned != nil && !assigned[rec.ID] {
+			continue
+		}
+		var a model.API
+		if err := decode(rec, &a); err != nil {
+			return nil, err
+		}
+		api := snapshot.API{
+			ID: rec.ID, DisplayName: a.DisplayName, Path: a.Path, ServiceURL: a.ServiceURL, Protocols: a.Protocols,
+			SubscriptionRequired: a.SubscriptionRequired == nil || *a.SubscriptionRequired,
+			APIVersion:           a.APIVersion, Type: a.Type, MaxRequestBodyBytes: a.MaxRequestBodyBytes,
+			Operations: ops[rec.ID],
+		}
+		if n := a.SubscriptionKeyParameterNames; n != nil {
+			api.SubscriptionKeyParameterNames = *n
+		}
+		if api.Operations == nil {
+			api.Operations = []snapshot.Operation{}
+		}
+		l.cfg.APIs = append(l.cfg.APIs, api)
+		included[rec.ID] = true
+	}
+	return included, nil
+}
+
+func (l *loader) products(included map[string]bool) error {
+	recs, err := l.list("product", "")
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		var p model.Product
+		if err := decode(rec, &p); err != nil {
+			return err
+		}
+		ids, err := l.rd.Links(l.ctx, relProductAPI, rec.ID, false)
+		if err != nil {
+			return fmt.Errorf("product %q apis: %w", rec.ID, err)
+		}
+		apis := []string{}
+		for _, id := range ids {
+			if included[id] {
+				apis = append(apis, id)
+			}
+		}
+		l.cfg.Products = append(l.cfg.Products, snapshot.Product{
+			ID: rec.ID, DisplayName: p.DisplayName, State: p.State,
+			SubscriptionRequired: p.SubscriptionRequired == nil || *p.SubscriptionRequired, APIs: apis,
+		})
+	}
+	return nil
+}
+
+func (l *loader) subscriptions(map[string]bool) error {
+	recs, err := l.list("subscription", "")
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		var s model.Subscription
+		if err := decode(rec, &s); err != nil {
+			return err
+		}
+		entry := snapshot.SubscriptionKey{SubscriptionID: rec.ID, Scope: s.Scope, State: s.State, OwnerID: s.OwnerUserID()}
+		if kind, id, ok := model.ScopeKind(s.Scope); ok && kind == "product" {
+			entry.ProductID = id
+		}
+		for which, key := range map[string]string{"primary": s.PrimaryKey, "secondary": s.SecondaryKey} {
+			if key == "" {
+				continue
+			}
+			e := entry
+			e.Key = which
+			l.cfg.Subscriptions[secret.KeyHash(key)] = e
+		}
+	}
+	return nil
+}
+
+func (l *loader) backends(map[string]bool) error {
+	recs, err := l.list("backend", "")
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		var b model.Backend
+		if err := decode(rec, &b); err != nil {
+			return err
+		}
+		l.cfg.Backends = append(l.cfg.Backends, snapshot.Backend{ID: rec.ID, Backend: b})
+	}
+	return nil
+}
+
+func (l *loader) namedValues(map[string]bool) error {
+	recs, err := l.list("namedValue", "")
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		var nv model.NamedValue
+		if err := decode(rec, &nv); err != nil {
+			return err
+		}
+		l.cfg.NamedValues = append(l.cfg.NamedValues, snapshot.NamedValue{ID: rec.ID, DisplayName: nv.DisplayName, Value: nv.Value, Secret: nv.Secret})
+	}
+	return nil
+}
+
+// policies keeps the documents of the global scope, every product, and the
+// included APIs and their operations.
+func (l *loader) policies(included map[string]bool) error {
+	recs, err := l.list(kindPolicy, "")
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if rest, ok := strings.CutPrefix(rec.ID, "apis/"); ok {
+			apiID, _, _ := strings.Cut(rest, "/")
+			if !included[apiID] {
+				continue
+			}
+		}
+		var p model.Policy
+		if err := decode(rec, &p); err != nil {
+			return err
+		}
+		l.cfg.Policies = append(l.cfg.Policies, snapshot.Policy{Scope: rec.ID, Format: p.Format, Value: p.Value})
+	}
+	return nil
+}
+
+func (l *loader) fragments(map[string]bool) error {
+	recs, err := l.list("policyFragment", "")
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		var f model.PolicyFragment
+		if err := decode(rec, &f); err != nil {
+			return err
+		}
+		l.cfg.PolicyFragments = append(l.cfg.PolicyFragments, snapshot.PolicyFragment{ID: rec.ID, Format: f.Format, Value: f.Value})
+	}
+	return nil
+}
