@@ -41,6 +41,12 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		PublicURL:  gatewayPublicURL(o),
 		Logger:     log,
 		Registerer: reg,
+
+		ConnectTimeout:        o.backendConnectTimeout,
+		ResponseHeaderTimeout: o.backendTimeout,
+		RequestTimeout:        o.requestTimeout,
+		MaxHeaderBytes:        o.maxHeaderBytes,
+		MaxRequestBodyBytes:   o.maxBodyBytes,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

@@ -51,6 +51,13 @@ type options struct {
 	mgmtCA      string
 	backupDir   string
 	shutdown    time.Duration
+
+	// gateway limits and timeouts
+	backendConnectTimeout time.Duration
+	backendTimeout        time.Duration
+	requestTimeout        time.Duration
+	maxHeaderBytes        int
+	maxBodyBytes          int64
 }
 
 func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
@@ -73,6 +80,11 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.mgmtCA, "mgmt-ca", "", "gateway: PEM CA bundle to trust for the management plane")
 	fs.StringVar(&o.backupDir, "backup-dir", "", "gateway: directory of the last good config snapshot")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on shutdown")
+	fs.DurationVar(&o.backendConnectTimeout, "backend-connect-timeout", 10*time.Second, "gateway: time to connect to a backend (TCP and TLS)")
+	fs.DurationVar(&o.backendTimeout, "backend-timeout", 300*time.Second, "gateway: time to wait for a backend's response headers (504 after it)")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", 0, "gateway: time for a whole proxied exchange, body included (0: no limit)")
+	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 32<<10, "gateway: largest request line and headers (431 above it)")
+	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", 100<<20, "gateway: largest request body of APIs that set no maxRequestBodyBytes (413 above it)")
 	return fs
 }
 

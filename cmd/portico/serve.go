@@ -71,7 +71,11 @@ func (l *listener) url() string {
 	if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	scheme := "http"
+	if l.srv.TLSConfig != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // readiness is what /readyz reports: every registered check must pass.
