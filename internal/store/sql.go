@@ -206,6 +206,11 @@ func (s *SQLStore) HasLink(ctx context.Context, rel, a, b string) (bool, error) 
 	return s.r().HasLink(ctx, rel, a, b)
 }
 
+// AllLinks implements Reader.
+func (s *SQLStore) AllLinks(ctx context.Context, rel string) ([][2]string, error) {
+	return s.r().AllLinks(ctx, rel)
+}
+
 // SubscriptionByKeyHash implements Reader.
 func (s *SQLStore) SubscriptionByKeyHash(ctx context.Context, hash string) (string, string, error) {
 	return s.r().SubscriptionByKeyHash(ctx, hash)
@@ -360,6 +365,23 @@ func (r reader) Links(ctx context.Context, rel, end string, reverse bool) ([]str
 			return nil, err
 		}
 		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+func (r reader) AllLinks(ctx context.Context, rel string) ([][2]string, error) {
+	rows, err := r.q.QueryContext(ctx, r.d.rebind("SELECT a, b FROM links WHERE rel = ? ORDER BY a, b"), rel)
+	if err != nil {
+		return nil, fmt.Errorf("links %s: %w", rel, err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }

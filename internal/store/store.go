@@ -78,6 +78,8 @@ type Reader interface {
 	// Links returns the b ends of rel for a (or, with reverse, the a ends for b).
 	Links(ctx context.Context, rel, end string, reverse bool) ([]string, error)
 	HasLink(ctx context.Context, rel, a, b string) (bool, error)
+	// AllLinks returns every (a, b) pair of rel, ordered by a then b.
+	AllLinks(ctx context.Context, rel string) ([][2]string, error)
 	// SubscriptionByKeyHash returns the subscription id holding the key whose
 	// hex SHA-256 is hash, and which key it is ("primary" or "secondary").
 	SubscriptionByKeyHash(ctx context.Context, hash string) (id, which string, err error)

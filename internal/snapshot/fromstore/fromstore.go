@@ -15,7 +15,8 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// ManagedGatewayID is the id of the built-in gateway, which serves every API.
+// ManagedGatewayID is the id of the built-in gateway, which serves every API
+// that is not assigned to a self-hosted gateway.
 const ManagedGatewayID = "managed"
 
 // Store link relations and kinds read here, as written by internal/mgmt.
@@ -25,8 +26,9 @@ const (
 	kindPolicy    = "policy"
 )
 
-// Load reads the configuration of gatewayID: for ManagedGatewayID every
-// API, otherwise the APIs linked to the gateway. Products list only those
+// Load reads the configuration of gatewayID: for ManagedGatewayID every API
+// not assigned to a self-hosted gateway, otherwise the APIs linked to the
+// gateway. Products list only those
 // APIs; policies are kept for the global scope, every product, and those
 // APIs and their operations. Subscription keys are hashed on the way: the
 // returned Config holds no key.
@@ -89,8 +91,19 @@ func (l *loader) load() error {
 
 // apis loads the gateway's APIs with their operations and returns their ids.
 func (l *loader) apis() (map[string]bool, error) {
-	var assigned map[string]bool
-	if l.cfg.GatewayID != ManagedGatewayID {
+	var assigned, selfHosted map[string]bool
+	if l.cfg.GatewayID == ManagedGatewayID {
+		// The built-in gateway serves every API that is not assigned to a
+		// self-hosted gateway.
+		links, err := l.rd.AllLinks(l.ctx, relGatewayAPI)
+		if err != nil {
+			return nil, fmt.Errorf("gateway apis: %w", err)
+		}
+		selfHosted = make(map[string]bool, len(links))
+		for _, p := range links {
+			selfHosted[p[1]] = true
+		}
+	} else {
 		ids, err := l.rd.Links(l.ctx, relGatewayAPI, l.cfg.GatewayID, false)
 		if err != nil {
 			return nil, fmt.Errorf("gateway apis: %w", err)
@@ -118,7 +131,7 @@ func (l *loader) apis() (map[string]bool, error) {
 	}
 	included := map[string]bool{}
 	for _, rec := range recs {
-		if assigned != nil && !assigned[rec.ID] {
+		if assigned != nil && !assigned[rec.ID] || selfHosted[rec.ID] {
 			continue
 		}
 		var a model.API

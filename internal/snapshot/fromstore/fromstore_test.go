@@ -76,7 +76,6 @@ func testLoad(t *testing.T, dsn string) {
 	call(t, u, "PUT", "/api/v1/apis/second/policy", "<policies><inbound><base/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>", 201)
 	call(t, u, "PUT", "/api/v1/apis/echo-api/policy", "<policies><inbound><base/></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>", 201)
 	call(t, u, "PUT", "/api/v1/gateways/gw1", map[string]any{"locationData": map[string]string{"name": "Office"}}, 201)
-	call(t, u, "PUT", "/api/v1/gateways/gw1/apis/second", nil, 201)
 	call(t, u, "PUT", "/api/v1/backends/b1", map[string]any{"url": "https://b1.example", "protocol": "http"}, 201)
 	call(t, u, "PUT", "/api/v1/namedValues/nv1", map[string]any{"displayName": "Secret1", "value": "shh", "secret": true}, 201)
 	call(t, u, "PUT", "/api/v1/subscriptions/all", map[string]any{"scope": "/apis", "displayName": "All", "state": "suspended"}, 201)
@@ -147,6 +146,14 @@ func testLoad(t *testing.T, dsn string) {
 	})
 
 	t.Run("self-hosted gateway", func(t *testing.T) {
+		call(t, u, "PUT", "/api/v1/gateways/gw1/apis/second", nil, 201)
+		managed, err := fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(managed.APIs) != 1 || managed.APIs[0].ID != "echo-api" {
+			t.Fatalf("the built-in gateway still serves an API assigned to a self-hosted one: %+v", managed.APIs)
+		}
 		cfg, err := fromstore.Load(ctx, st, "gw1")
 		if err != nil {
 			t.Fatal(err)
