@@ -91,7 +91,7 @@ func (b *builtinGateway) listen() (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: listen on %s: %w", b.o.gatewayAddr, err)
 	}
-	return &listener{name: "gateway", srv: srv, ln: ln}, nil
+	return &listener{name: "gateway", srv: srv, ln: ln, https: srv.TLSConfig != nil}, nil
 }
 
 // start runs the snapshot reloader until ctx ends or stop is called.

@@ -78,7 +78,7 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.mgmtURL, "mgmt-url", "", "gateway: URL of the management plane")
 	fs.StringVar(&o.token, "token", "", "gateway: gateway token (also PORTICO_GATEWAY_TOKEN)")
 	fs.StringVar(&o.mgmtCA, "mgmt-ca", "", "gateway: PEM CA bundle to trust for the management plane")
-	fs.StringVar(&o.backupDir, "backup-dir", "", "gateway: directory of the last good config snapshot")
+	fs.StringVar(&o.backupDir, "backup-dir", "", "gateway: directory of the last good configuration and the instance id (default <data-dir>/gateway-backup)")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on shutdown")
 	fs.DurationVar(&o.backendConnectTimeout, "backend-connect-timeout", 10*time.Second, "gateway: time to connect to a backend (TCP and TLS)")
 	fs.DurationVar(&o.backendTimeout, "backend-timeout", 300*time.Second, "gateway: time to wait for a backend's response headers (504 after it)")
@@ -191,7 +191,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "mgmt":
 		err = serve(ctx, &o, log, stdout, false)
 	case "gateway":
-		err = errors.New("the self-hosted gateway is not available yet in this version; run 'portico serve' for the built-in gateway")
+		err = runSelfHosted(ctx, &o, log, stdout)
 	}
 	if err != nil {
 		log.Error("portico stopped", "command", cmd, "err", err)

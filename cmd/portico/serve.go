@@ -19,8 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/portico-gw/portico/internal/echo"
+	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/secret"
+	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 )
 
@@ -48,9 +50,10 @@ func adminToken(dataDir string) (token string, created bool, err error) {
 
 // listener is one server of the process, started and stopped together.
 type listener struct {
-	name string
-	srv  *http.Server
-	ln   net.Listener
+	name  string
+	srv   *http.Server
+	ln    net.Listener
+	https bool // srv.TLSConfig is set: serve TLS (read this, not TLSConfig, which net/http writes while serving)
 }
 
 func listen(name, addr string, h http.Handler) (*listener, error) {
@@ -72,7 +75,7 @@ func (l *listener) url() string {
 		host = "localhost"
 	}
 	scheme := "http"
-	if l.srv.TLSConfig != nil {
+	if l.https {
 		scheme = "https"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
@@ -155,15 +158,25 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	}
 	echoURL := "http://" + echoL.ln.Addr().String()
 
-	var onCommit func(int64)
 	gw, err := newBuiltinGateway(ctx, o, log, st, reg, ready, withGateway)
 	if err != nil {
 		return err
 	}
-	if gw != nil {
-		onCommit = gw.notify
+	rev, err := st.Revision(ctx)
+	if err != nil {
+		return err
 	}
-	m := mgmt.New(mgmt.Config{Store: st, AdminToken: token, Logger: log, OnCommit: onCommit, GatewayURL: gatewayPublicURL(o), Version: versionString()})
+	// Self-hosted gateways long-poll /gateway/v1/config; the watcher wakes
+	// them on local commits at once and on other replicas' within 250 ms.
+	watcher := gwsync.NewWatcher(rev)
+	go watcher.Poll(ctx, st, 250*time.Millisecond)
+	onCommit := func(rev int64) {
+		watcher.Set(rev)
+		if gw != nil {
+			gw.notify(rev)
+		}
+	}
+	m := mgmt.New(mgmt.Config{Store: st, AdminToken: token, Logger: log, OnCommit: onCommit, GatewayURL: gatewayPublicURL(o), Version: versionString(), PolicyValidator: fromstore.ValidatePolicy})
 	seeded, err := m.Seed(ctx, echoURL)
 	if err != nil {
 		return err
@@ -172,7 +185,11 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 		log.Info("default objects seeded: groups, admin user, products starter and unlimited, Echo API")
 	}
 
-	mgmtL, err := listen("management API", o.mgmtAddr, m.Handler())
+	mgmtMux := http.NewServeMux()
+	syncSrv := gwsync.NewServer(st, watcher, log)
+	mgmtMux.Handle("/gateway/v1/", syncSrv)
+	mgmtMux.Handle("/", m.Handler())
+	mgmtL, err := listen("management API", o.mgmtAddr, mgmtMux)
 	if err != nil {
 		return err
 	}
@@ -193,7 +210,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	for _, l := range servers {
 		go func(l *listener) {
 			var err error
-			if l.srv.TLSConfig != nil {
+			if l.https {
 				err = l.srv.ServeTLS(l.ln, "", "")
 			} else {
 				err = l.srv.Serve(l.ln)
@@ -229,6 +246,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	case runErr = <-errc:
 		log.Error("server failed; shutting down", "err", runErr)
 	}
+	syncSrv.Close() // answer held long-polls now
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
 	defer cancel()
 	var wg sync.WaitGroup

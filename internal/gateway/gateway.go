@@ -20,7 +20,11 @@
 // it with an APIM-shaped JSON error: the status probe; the header size
 // limit (431); the route: host and path to API, method and path to operation
 // (404); the subscription key (401); the body size limit (413); then the
-// proxy, whose failures are 502 (backend unreachable) or 504 (timeout).
+// operation's effective policy (composed and compiled with the snapshot):
+// when it only forwards, the streaming proxy, whose failures are 502
+// (backend unreachable) or 504 (timeout); otherwise the policy pipeline
+// (inbound, backend with forward-request, outbound, on-error; see
+// runPolicies). An operation whose policy does not compile answers 500.
 //
 // The package never imports the store: its configuration comes only from
 // snapshots.
@@ -39,6 +43,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/snapshot"
 )
 
@@ -99,6 +104,10 @@ type Config struct {
 	// MaxIdleConnsPerBackend bounds the idle keep-alive connections kept per
 	// backend origin.
 	MaxIdleConnsPerBackend int
+	// Counters keeps rate-limit, quota and concurrency counters. It must
+	// outlive snapshots (it is kept for the Gateway's life, so a reload
+	// never resets a limit); in-memory counters when nil.
+	Counters policy.Counters
 	// Transport, when set, makes the transport of one backend origin
 	// instead of the default pooled *http.Transport (tests, benchmarks).
 	// It is called once per origin and the result is kept across snapshots.
@@ -138,12 +147,13 @@ func (c *Config) defaults() {
 // Gateway serves API requests from the current snapshot. Create it with
 // New; it is safe for concurrent use.
 type Gateway struct {
-	cfg     Config
-	log     *slog.Logger
-	snap    atomic.Pointer[snapshot.Snapshot]
-	metrics *metrics
-	pool    *pool
-	proxy   *httputil.ReverseProxy
+	cfg      Config
+	log      *slog.Logger
+	snap     atomic.Pointer[snapshot.Snapshot]
+	metrics  *metrics
+	pool     *pool
+	proxy    *httputil.ReverseProxy
+	counters policy.Counters
 }
 
 // New builds a Gateway without a snapshot. It fails only when its metrics
@@ -160,6 +170,10 @@ func New(cfg Config) (*Gateway, error) {
 		g.pool.make = cfg.Transport
 	}
 	g.proxy = g.newProxy()
+	g.counters = cfg.Counters
+	if g.counters == nil {
+		g.counters = policy.NewMemoryCounters()
+	}
 	return g, nil
 }
 
@@ -290,7 +304,15 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		// fails and proxyError answers 413 (or the backend sees the cut).
 		out.Body = http.MaxBytesReader(rw, r.Body, limit)
 	}
-	g.proxy.ServeHTTP(w, out)
+	pipe, err := op.Pipeline(req.Product)
+	switch {
+	case err != nil:
+		g.fail(w, req, errPolicyNotCompiled(err))
+	case pipe != nil:
+		g.runPolicies(w, req, out, pipe, limit)
+	default:
+		g.proxy.ServeHTTP(w, out)
+	}
 }
 
 // fail ends a request with e.

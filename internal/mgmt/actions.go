@@ -142,4 +142,3 @@ func (s *Server) routeNamedValueActions() {
 		writeJSON(w, http.StatusOK, map[string]string{"value": obj.(*model.NamedValue).Value})
 	})
 }
-

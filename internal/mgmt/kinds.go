@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/secret"
 	"github.com/portico-gw/portico/internal/store"
@@ -156,9 +157,20 @@ func (s *Server) registerKinds() {
 			}
 			return nil
 		},
+		prepare: func(ctx context.Context, tx store.Tx, op *writeOp) error {
+			if op.old == nil {
+				return newGatewayKeys(ctx, tx, op.id)
+			}
+			return nil
+		},
 		cascade: func(ctx context.Context, tx store.Tx, op *deleteOp) error {
-			_, err := tx.Unlink(ctx, relGatewayAPI, op.id, "")
-			return err
+			if _, err := tx.Unlink(ctx, relGatewayAPI, op.id, ""); err != nil {
+				return err
+			}
+			if err := tx.Delete(ctx, gwsync.KeysKind, "", op.id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return nil
 		},
 	}
 	s.kinds = []*kindSpec{api, operation, product, subscription, user, group, backend, namedValue, fragment, gateway}

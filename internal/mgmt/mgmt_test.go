@@ -13,7 +13,6 @@ import (
 	"github.com/portico-gw/portico/internal/secret"
 )
 
-
 func TestSeededDefaults(t *testing.T) {
 	forEachStore(t, func(t *testing.T, e *env) {
 		apis := e.must(200, "GET", "/api/v1/apis", nil)

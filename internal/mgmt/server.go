@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	s.routeSubscriptionActions()
 	s.routeNamedValueActions()
 	s.routePolicies()
+	s.routeGatewayActions()
 	s.mux.HandleFunc("GET /api/v1/auditLog", s.handleAuditLog)
 	s.mux.HandleFunc("GET /api/v1/revision", s.handleRevision)
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/model"
+	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/router"
 )
 
@@ -117,6 +118,10 @@ type CompiledOperation struct {
 	URLTemplate string
 	// API is the operation's API.
 	API *CompiledAPI
+
+	pipelines   map[string]*policy.Pipeline // by product id, "" for none
+	policyErr   error
+	productErrs []productErr
 }
 
 // CompiledProduct is the runtime form of one product.
@@ -271,7 +276,9 @@ func (s *Snapshot) SubscriptionByKey(key string) *CompiledSubscription {
 // not 64 lowercase hex digits or its scope is malformed; a backend when its
 // URL is not an absolute http(s) URL; a named value when its display name is
 // empty or repeated (ignoring case); a policy or fragment when its scope or
-// id is empty or repeated.
+// id is empty or repeated; a policy document when it does not compile (the
+// operations whose effective policy needs it are then isolated: see
+// CompiledOperation.Pipeline).
 //
 // Compile returns a nil Snapshot only when cfg is nil. cfg must not be
 // modified after Compile returns.
@@ -295,6 +302,7 @@ func Compile(cfg *Config) (*Snapshot, []ObjectError) {
 	s.compileBackends()
 	s.compilePolicies()
 	s.compileNamedValues()
+	s.compilePipelines()
 	return s, slices.Clone(s.errs)
 }
 

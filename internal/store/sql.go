@@ -445,6 +445,44 @@ func (s *SQLStore) Update(ctx context.Context, fn func(Tx) error) (int64, error)
 	return rev, nil
 }
 
+// RecordInstance implements Store.
+func (s *SQLStore) RecordInstance(ctx context.Context, in Instance) error {
+	_, err := s.writer.ExecContext(ctx, s.d.rebind(`INSERT INTO gateway_instances (gateway_id, instance_id, doc, last_seen) VALUES (?, ?, ?, ?)
+ON CONFLICT (gateway_id, instance_id) DO UPDATE SET doc = excluded.doc, last_seen = excluded.last_seen`),
+		in.GatewayID, in.InstanceID, string(in.Doc), in.LastSeen.UnixMicro())
+	if err != nil {
+		return fmt.Errorf("record gateway instance: %w", err)
+	}
+	return nil
+}
+
+// Instances implements Store.
+func (s *SQLStore) Instances(ctx context.Context, gatewayID string) ([]Instance, error) {
+	rows, err := s.reader.QueryContext(ctx, s.d.rebind("SELECT gateway_id, instance_id, doc, last_seen FROM gateway_instances WHERE gateway_id = ? ORDER BY instance_id"), gatewayID)
+	if err != nil {
+		return nil, fmt.Errorf("list gateway instances: %w", err)
+	}
+	defer rows.Close()
+	var out []Instance
+	for rows.Next() {
+		var in Instance
+		var doc string
+		var seen int64
+		if err := rows.Scan(&in.GatewayID, &in.InstanceID, &doc, &seen); err != nil {
+			return nil, err
+		}
+		in.Doc, in.LastSeen = []byte(doc), time.UnixMicro(seen).UTC()
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// DeleteInstances implements Store.
+func (s *SQLStore) DeleteInstances(ctx context.Context, gatewayID string) error {
+	_, err := s.writer.ExecContext(ctx, s.d.rebind("DELETE FROM gateway_instances WHERE gateway_id = ?"), gatewayID)
+	return err
+}
+
 // AuditLog implements Store.
 func (s *SQLStore) AuditLog(ctx context.Context, top, skip int) ([]AuditEntry, int, error) {
 	var total int

@@ -68,6 +68,15 @@ type AuditEntry struct {
 	Revision int64     `json:"revision"`
 }
 
+// Instance is the last heartbeat of one gateway instance. Doc is the
+// heartbeat document as the gateway sent it.
+type Instance struct {
+	GatewayID  string
+	InstanceID string
+	Doc        []byte
+	LastSeen   time.Time
+}
+
 // Reader reads resources. Implementations are safe for concurrent use; a
 // Reader obtained inside Update or View sees that transaction's state.
 type Reader interface {
@@ -127,6 +136,13 @@ type Store interface {
 	Revision(ctx context.Context) (int64, error)
 	// AuditLog lists audit entries, newest first.
 	AuditLog(ctx context.Context, top, skip int) ([]AuditEntry, int, error)
+	// RecordInstance stores a gateway instance's heartbeat. It is not a
+	// configuration change: the config revision does not move.
+	RecordInstance(ctx context.Context, in Instance) error
+	// Instances lists the instances of a gateway that have reported, by id.
+	Instances(ctx context.Context, gatewayID string) ([]Instance, error)
+	// DeleteInstances forgets every instance of a gateway.
+	DeleteInstances(ctx context.Context, gatewayID string) error
 	// Dialect names the backing database: "sqlite" or "postgres".
 	Dialect() string
 	Close() error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
@@ -240,6 +241,37 @@ func TestConcurrentWritersGetDistinctOrderedRevisions(t *testing.T) {
 		got, _ := s.Get(ctx, "counter", "", "c")
 		if string(got.Doc) != fmt.Sprint(n) {
 			t.Fatalf("counter = %s, want %d: lost updates", got.Doc, n)
+		}
+	})
+}
+
+func TestGatewayInstances(t *testing.T) {
+	openStores(t, func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		rev, _ := s.Revision(ctx)
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		for _, in := range []store.Instance{
+			{GatewayID: "gw", InstanceID: "b", Doc: []byte(`{"n":1}`), LastSeen: now},
+			{GatewayID: "gw", InstanceID: "a", Doc: []byte(`{"n":2}`), LastSeen: now},
+			{GatewayID: "gw", InstanceID: "b", Doc: []byte(`{"n":3}`), LastSeen: now.Add(time.Second)},
+			{GatewayID: "other", InstanceID: "a", Doc: []byte(`{}`), LastSeen: now},
+		} {
+			if err := s.RecordInstance(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Instances(ctx, "gw")
+		if err != nil || len(got) != 2 || got[0].InstanceID != "a" || string(got[1].Doc) != `{"n":3}` || !got[1].LastSeen.Equal(now.Add(time.Second)) {
+			t.Fatalf("instances = %+v, %v", got, err)
+		}
+		if r, _ := s.Revision(ctx); r != rev {
+			t.Fatal("a heartbeat moved the config revision")
+		}
+		if err := s.DeleteInstances(ctx, "gw"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.Instances(ctx, "gw"); len(got) != 0 {
+			t.Fatalf("instances after delete = %+v", got)
 		}
 	})
 }

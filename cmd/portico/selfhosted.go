@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/gwsync"
+	"github.com/portico-gw/portico/internal/gwsync/agent"
+)
+
+// mgmtClient is the HTTP client towards the management plane, trusting
+// --mgmt-ca in addition to the system roots when given.
+func mgmtClient(caFile string) (*http.Client, error) {
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true, TLSHandshakeTimeout: 10 * time.Second,
+		IdleConnTimeout: 90 * time.Second, MaxIdleConnsPerHost: 4}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--mgmt-ca: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--mgmt-ca %s holds no PEM certificate", caFile)
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &http.Client{Transport: tr}, nil
+}
+
+// countRequests counts the requests a handler serves, for heartbeats.
+type countRequests struct {
+	h http.Handler
+	n atomic.Int64
+}
+
+func (c *countRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.n.Add(1)
+	c.h.ServeHTTP(w, r)
+}
+
+// runSelfHosted runs "portico gateway": a gateway fed by a remote
+// management plane, serving from its backup when that plane is unreachable.
+func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
+	if o.mgmtURL == "" {
+		return errors.New("--mgmt-url (or PORTICO_MGMT_URL) is required: the URL of the management plane, e.g. https://portico-mgmt.example.com:8001")
+	}
+	if o.token == "" {
+		return errors.New("--token (or PORTICO_GATEWAY_TOKEN) is required: create one with POST /api/v1/gateways/{id}/generateToken")
+	}
+	tok, err := gwsync.ParseToken(o.token)
+	if err != nil {
+		return fmt.Errorf("--token: %w", err)
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key must be given together")
+	}
+	backupDir := o.backupDir
+	if backupDir == "" {
+		backupDir = filepath.Join(o.dataDir, "gateway-backup")
+	}
+	client, err := mgmtClient(o.mgmtCA)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ready := &readiness{}
+	gw, err := gateway.New(gateway.Config{
+		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
+		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
+		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes,
+	})
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	defer gw.Close()
+	hostname, _ := os.Hostname()
+	counter := &countRequests{h: gw}
+	ag, err := agent.New(agent.Config{
+		MgmtURL: o.mgmtURL, Token: o.token, BackupDir: backupDir, Gateway: gw, HTTPClient: client,
+		Logger: log, Registerer: reg, Version: versionString(), Hostname: hostname, Requests: counter.n.Load,
+	})
+	if err != nil {
+		return err
+	}
+	if err := ag.Restore(ctx); err != nil {
+		log.Error("cannot restore the configuration backup; waiting for the management plane", "dir", backupDir, "err", err)
+	}
+	ready.add("gateway", func() error {
+		if gw.Snapshot() == nil {
+			return errors.New("no configuration yet: neither a backup nor the management plane")
+		}
+		return nil
+	})
+
+	srv := gw.NewServer()
+	srv.Handler = counter
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	gwL, err := listen("gateway", o.gatewayAddr, nil)
+	if err != nil {
+		return err
+	}
+	gwL.srv, gwL.https = srv, srv.TLSConfig != nil
+	opsL, err := listen("ops", o.opsAddr, opsHandler(reg, ready))
+	if err != nil {
+		return err
+	}
+	servers := []*listener{gwL, opsL}
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		go func(l *listener) {
+			var err error
+			if l.https {
+				err = l.srv.ServeTLS(l.ln, "", "")
+			} else {
+				err = l.srv.Serve(l.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", l.name, err)
+			}
+		}(l)
+	}
+	agentCtx, stopAgent := context.WithCancel(context.Background())
+	agentDone := make(chan struct{})
+	go func() {
+		defer close(agentDone)
+		ag.Run(agentCtx)
+	}()
+
+	fmt.Fprintf(stdout, "Portico %s self-hosted gateway %q (instance %s)\n", versionString(), tok.GatewayID, ag.InstanceID())
+	fmt.Fprintf(stdout, "  gateway           %s\n", gwL.url())
+	fmt.Fprintf(stdout, "  ops               %s/metrics  /healthz  /readyz\n", opsL.url())
+	fmt.Fprintf(stdout, "  management plane  %s (token expires %s)\n", o.mgmtURL, tok.Expiry.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "  backup            %s\n", backupDir)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "timeout", o.shutdown)
+	case runErr = <-errc:
+		log.Error("server failed; shutting down", "err", runErr)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, l := range servers {
+		wg.Add(1)
+		go func(l *listener) {
+			defer wg.Done()
+			if err := l.srv.Shutdown(sctx); err != nil {
+				log.Warn("shutdown incomplete", "server", l.name, "err", err)
+			}
+		}(l)
+	}
+	wg.Wait()
+	stopAgent() // sends the stop heartbeat
+	<-agentDone
+	log.Info("stopped")
+	return runErr
+}

@@ -1,0 +1,5 @@
+package agent_test
+
+import "os"
+
+var osReadFile = os.ReadFile

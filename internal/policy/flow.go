@@ -1,0 +1,228 @@
+package policy
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// choose is <choose><when condition/>…<otherwise/></choose>.
+type choose struct {
+	StepInfo
+	whens     []when
+	otherwise []Step
+	hasOther  bool
+}
+
+type when struct {
+	cond  Value
+	steps []Step
+}
+
+func newChoose(b *Builder) (Step, error) {
+	s := &choose{StepInfo: b.Info()}
+	kids := b.Children("when", "otherwise")
+	for i, ch := range kids {
+		switch ch.Node().Name {
+		case "when":
+			if s.hasOther {
+				b.Errorf("", "<otherwise> must come after every <when>")
+			}
+			w := when{cond: ch.Val("condition", true)}
+			if ch.Err() == nil && w.cond.IsLiteral() {
+				if _, err := w.cond.Bool(nil); err != nil {
+					ch.Errorf("condition", "attribute \"condition\" must be a boolean expression")
+				}
+			}
+			w.steps = ch.Steps()
+			s.whens = append(s.whens, w)
+		case "otherwise":
+			if s.hasOther || i != len(kids)-1 {
+				ch.Errorf("", "<otherwise> may appear once, after every <when>")
+			}
+			s.hasOther = true
+			s.otherwise = ch.Steps()
+		}
+		b.Close(ch)
+	}
+	if b.Err() == nil && len(s.whens) == 0 {
+		b.Errorf("", "<choose> needs at least one <when>")
+	}
+	return s, b.Err()
+}
+
+func (s *choose) branches() []branch {
+	var out []branch
+	for _, w := range s.whens {
+		out = append(out, branch{label: "when " + q(w.cond), steps: w.steps})
+	}
+	if s.hasOther {
+		out = append(out, branch{label: "otherwise", steps: s.otherwise})
+	}
+	return out
+}
+
+func (s *choose) Apply(c *Context) error {
+	for _, w := range s.whens {
+		ok, err := w.cond.Bool(c)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return runSteps(c, w.steps)
+		}
+	}
+	return runSteps(c, s.otherwise)
+}
+
+// setVariable is <set-variable name value/>.
+type setVariable struct {
+	StepInfo
+	name  string
+	value Value
+}
+
+func newSetVariable(b *Builder) (Step, error) {
+	s := &setVariable{StepInfo: b.Info(), name: b.Str("name", true), value: b.Val("value", true)}
+	b.NoChildren()
+	return s, b.Err()
+}
+
+func (s *setVariable) describe() string { return fmt.Sprintf("name=%q value=%s", s.name, q(s.value)) }
+
+func (s *setVariable) Apply(c *Context) error {
+	v, err := s.value.Eval(c)
+	if err != nil {
+		return err
+	}
+	c.SetVar(s.name, v)
+	return nil
+}
+
+// returnResponse is <return-response> with set-status, set-header and
+// set-body inside: it answers the request and stops the pipeline.
+type returnResponse struct {
+	StepInfo
+	steps []Step
+}
+
+func newReturnResponse(b *Builder) (Step, error) {
+	s := &returnResponse{StepInfo: b.Info()}
+	if b.Has("response-variable-name") {
+		b.Str("response-variable-name", false)
+		b.Errorf("response-variable-name", "attribute \"response-variable-name\" is not supported by Portico yet")
+	}
+	for _, ch := range b.Children("set-status", "set-header", "set-body") {
+		st, err := b.c.element(ch.Node(), ch.path, outbound)
+		if err != nil {
+			if b.err == nil {
+				b.err = err
+			}
+			continue
+		}
+		s.steps = append(s.steps, st)
+	}
+	return s, b.Err()
+}
+
+func (s *returnResponse) branches() []branch { return []branch{{label: "response", steps: s.steps}} }
+
+func (s *returnResponse) Apply(c *Context) error {
+	c.Response.reset(http.StatusOK)
+	sec := c.section
+	c.section = outbound
+	err := runSteps(c, s.steps)
+	c.section = sec
+	if err != nil {
+		return err
+	}
+	c.Stop()
+	return nil
+}
+
+// mockResponse is <mock-response status-code content-type/>. Portico has no
+// API examples in its snapshots, so the body is empty.
+type mockResponse struct {
+	StepInfo
+	status      int
+	contentType string
+}
+
+func newMockResponse(b *Builder) (Step, error) {
+	s := &mockResponse{StepInfo: b.Info()}
+	s.status = int(b.Int("status-code", false, 200, 100))
+	s.contentType = b.Str("content-type", false)
+	if s.contentType == "" {
+		s.contentType = "application/json"
+	}
+	b.NoChildren()
+	return s, b.Err()
+}
+
+func (s *mockResponse) describe() string {
+	return fmt.Sprintf("status-code=%d content-type=%q", s.status, s.contentType)
+}
+
+func (s *mockResponse) Apply(c *Context) error {
+	c.Response.reset(s.status)
+	c.Response.Header.Set("Content-Type", s.contentType)
+	c.Response.Body.Set(nil)
+	c.Stop()
+	return nil
+}
+
+// trace is <trace source severity><message/><metadata name value/></trace>.
+type trace struct {
+	StepInfo
+	source, severity string
+	message          Value
+	meta             [][2]string
+}
+
+func newTrace(b *Builder) (Step, error) {
+	s := &trace{StepInfo: b.Info(), source: b.Str("source", true)}
+	s.severity = b.Enum("severity", "verbose", "verbose", "information", "error")
+	found := false
+	for _, ch := range b.Children("message", "metadata") {
+		switch ch.Node().Name {
+		case "message":
+			if found {
+				ch.Errorf("", "<message> may appear once")
+			}
+			found = true
+			ch.NoChildren()
+			s.message = ch.Text()
+		case "metadata":
+			s.meta = append(s.meta, [2]string{ch.Str("name", true), ch.Str("value", true)})
+		}
+		b.Close(ch)
+	}
+	if b.Err() == nil && !found {
+		b.Errorf("", "<trace> needs a <message>")
+	}
+	return s, b.Err()
+}
+
+func (s *trace) describe() string {
+	return fmt.Sprintf("source=%q severity=%s message=%s", s.source, s.severity, q(s.message))
+}
+
+func (s *trace) Apply(c *Context) error {
+	if c.Trace == nil {
+		return nil
+	}
+	msg, err := s.message.String(c)
+	if err != nil {
+		return err
+	}
+	if len(s.meta) > 0 {
+		var b strings.Builder
+		b.WriteString(msg)
+		for _, m := range s.meta {
+			b.WriteString(" " + m[0] + "=" + m[1])
+		}
+		msg = b.String()
+	}
+	c.Trace(s.source, s.severity, msg)
+	return nil
+}

@@ -1,0 +1,217 @@
+package policy
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Pipeline is the effective policy of one operation (for one product): the
+// steps of each section with every <base/> resolved. It is immutable.
+type Pipeline struct {
+	sections [numSections][]Step
+}
+
+// defaultForward is the root of the backend section: <forward-request/>.
+var defaultForward Step = &forwardRequest{StepInfo: StepInfo{Name: "forward-request", Scope: "default", Path: "backend/forward-request"}}
+
+// Compose splices documents ordered from the least to the most specific
+// scope (global, product, API, operation; nil entries are skipped) into a
+// Pipeline. In each section of each document, <base/> is replaced by the
+// section composed so far; a section without <base/> discards it; a
+// document without the section inherits it. Before the first document the
+// backend section is <forward-request/> and the others are empty.
+func Compose(docs ...*Document) *Pipeline {
+	var cur [numSections][]Step
+	cur[backend] = []Step{defaultForward}
+	for _, d := range docs {
+		if d == nil {
+			continue
+		}
+		for s := range numSections {
+			if !d.present[s] {
+				continue
+			}
+			next := make([]Step, 0, len(d.sections[s])+len(cur[s]))
+			for _, st := range d.sections[s] {
+				if _, ok := st.(*baseStep); ok {
+					next = append(next, cur[s]...)
+				} else {
+					next = append(next, st)
+				}
+			}
+			cur[s] = next
+		}
+	}
+	return &Pipeline{sections: cur}
+}
+
+// Trivial reports whether the pipeline only forwards the request: no
+// inbound, outbound or on-error policy and a backend section that is the
+// default <forward-request/>. The gateway serves such requests on its plain
+// streaming proxy path.
+func (p *Pipeline) Trivial() bool {
+	return len(p.sections[inbound]) == 0 && len(p.sections[outbound]) == 0 && len(p.sections[onError]) == 0 &&
+		len(p.sections[backend]) == 1 && p.sections[backend][0] == defaultForward
+}
+
+// Run executes the pipeline for c: inbound, backend and outbound in order.
+// When a step stops the pipeline the response in c is final; when a step
+// fails, c.LastError is set, c.Response becomes the error's default
+// response and on-error runs, and may rewrite it. After Run, c.Response is
+// what the client gets (status 0 means nothing set it: 200 without a body),
+// unless c.Response.Sent.
+func (p *Pipeline) Run(c *Context) {
+	defer c.runAfter()
+	for s := inbound; s <= outbound; s++ {
+		c.section = s
+		if err := runSteps(c, p.sections[s]); err != nil {
+			p.fail(c, err)
+			return
+		}
+		if c.stopped {
+			return
+		}
+	}
+}
+
+// located is a step's error with where it happened.
+type located struct {
+	info    *StepInfo
+	section section
+	err     *Error
+}
+
+func (l *located) Error() string { return l.info.Path + ": " + l.err.Error() }
+func (l *located) Unwrap() error { return l.err }
+
+// runSteps runs steps in order until one fails or stops the pipeline.
+// Steps holding nested steps (choose) call it for their branches.
+func runSteps(c *Context, steps []Step) error {
+	for _, st := range steps {
+		if err := st.Apply(c); err != nil {
+			var l *located
+			if errors.As(err, &l) {
+				return l
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				e = &Error{Status: http.StatusInternalServerError, Message: "Internal server error", Err: err}
+			}
+			return &located{info: st.Info(), section: c.section, err: e}
+		}
+		if c.stopped {
+			return nil
+		}
+	}
+	return nil
+}
+
+// fail records err as LastError, sets the default error response and runs
+// on-error.
+func (p *Pipeline) fail(c *Context, err error) {
+	l := err.(*located)
+	e := l.err
+	src := e.Source
+	if src == "" {
+		src = l.info.Name
+	}
+	status := e.Status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	c.LastError = &LastError{Source: src, Reason: e.Reason, Message: e.Message, Section: l.section.String(),
+		Path: l.info.Path, PolicyID: l.info.ID, Status: status, Err: e.Err}
+	setErrorResponse(c, status, e)
+	c.section, c.stopped = onError, false
+	if err := runSteps(c, p.sections[onError]); err != nil {
+		// A failing on-error answers with its own error, keeping LastError.
+		oe := err.(*located).err
+		st := oe.Status
+		if st == 0 {
+			st = http.StatusInternalServerError
+		}
+		setErrorResponse(c, st, oe)
+	}
+	c.stopped = true
+}
+
+// setErrorResponse makes c.Response APIM's JSON error for e.
+func setErrorResponse(c *Context, status int, e *Error) {
+	msg := e.Message
+	if status >= 500 && status != http.StatusBadGateway && status != http.StatusGatewayTimeout && status != http.StatusServiceUnavailable {
+		msg = "Internal server error"
+	}
+	c.Response.reset(status)
+	for k, vs := range e.Header {
+		c.Response.Header[k] = vs
+	}
+	c.Response.Header.Set("Content-Type", "application/json")
+	c.Response.Body.Set(ErrorBody(status, msg))
+}
+
+// ErrorBody is APIM's error document {"statusCode":…,"message":…}.
+func ErrorBody(status int, message string) []byte {
+	m, _ := json.Marshal(message)
+	return []byte(`{"statusCode":` + strconv.Itoa(status) + `,"message":` + string(m) + `}`)
+}
+
+// describer is implemented by steps that describe their configuration in
+// golden files.
+type describer interface{ describe() string }
+
+// parent is implemented by steps that hold nested steps.
+type parent interface {
+	branches() []branch
+}
+
+type branch struct {
+	label string
+	steps []Step
+}
+
+// Describe renders the pipeline one step per line, nested steps indented:
+// the form golden tests compare. Values are shown as written, so secret
+// named values never appear.
+func (p *Pipeline) Describe() string {
+	var b strings.Builder
+	for s := range numSections {
+		fmt.Fprintf(&b, "%s:\n", s)
+		describeSteps(&b, p.sections[s], 1)
+	}
+	return b.String()
+}
+
+func describeSteps(b *strings.Builder, steps []Step, depth int) {
+	for _, st := range steps {
+		in := st.Info()
+		fmt.Fprintf(b, "%s%s [%s %s", strings.Repeat("  ", depth), in.Name, in.Scope, in.Path)
+		if in.ID != "" {
+			fmt.Fprintf(b, " id=%s", in.ID)
+		}
+		b.WriteString("]")
+		if d, ok := st.(describer); ok {
+			if s := d.describe(); s != "" {
+				b.WriteString(" " + s)
+			}
+		}
+		b.WriteString("\n")
+		if p, ok := st.(parent); ok {
+			for _, br := range p.branches() {
+				fmt.Fprintf(b, "%s%s\n", strings.Repeat("  ", depth+1), br.label)
+				describeSteps(b, br.steps, depth+2)
+			}
+		}
+	}
+}
+
+// q quotes a value for descriptions.
+func q(v Value) string {
+	if v.expr != nil {
+		return "expr" + strconv.Quote(v.src)
+	}
+	return strconv.Quote(v.src)
+}

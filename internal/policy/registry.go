@@ -1,0 +1,108 @@
+package policy
+
+import (
+	"strings"
+	"sync"
+)
+
+// Factory compiles one policy element. It reads the element through b
+// (attributes, text, children), checks everything it can at compile time and
+// returns the step. It must not keep b.
+type Factory func(b *Builder) (Step, error)
+
+// sectionMask says in which sections a policy may appear.
+type sectionMask uint8
+
+const (
+	in  sectionMask = 1 << inbound
+	be  sectionMask = 1 << backend
+	out sectionMask = 1 << outbound
+	oe  sectionMask = 1 << onError
+	all             = in | be | out | oe
+)
+
+func (m sectionMask) String() string {
+	var s []string
+	for i, n := range sectionNames {
+		if m&(1<<i) != 0 {
+			s = append(s, n)
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
+type entry struct {
+	sections sectionMask
+	factory  Factory
+}
+
+var (
+	registryOnce sync.Once
+	registry     map[string]entry
+)
+
+// lookup returns the registry entry of a policy element.
+func lookup(name string) (entry, bool) {
+	registryOnce.Do(func() { registry = factories() })
+	e, ok := registry[name]
+	return e, ok
+}
+
+// factories maps element names to factories. It is this one explicit list:
+// adding a policy means adding a line here.
+func factories() map[string]entry {
+	return map[string]entry{
+		// flow
+		"choose":          {all, newChoose},
+		"set-variable":    {all, newSetVariable},
+		"return-response": {all, newReturnResponse},
+		"mock-response":   {in | out | oe, newMockResponse},
+		"trace":           {all, newTrace},
+		// routing
+		"forward-request":     {be, newForwardRequest},
+		"set-backend-service": {in | be, newSetBackendService},
+		"rewrite-uri":         {in, newRewriteURI},
+		"set-method":          {in | oe, newSetMethod},
+		// transformation
+		"set-header":          {all, newSetHeader},
+		"set-query-parameter": {in | be, newSetQueryParameter},
+		"set-body":            {all, newSetBody},
+		"set-status":          {all, newSetStatus},
+		// access
+		"check-header":         {in, newCheckHeader},
+		"ip-filter":            {in, newIPFilter},
+		"cors":                 {in, newCORS},
+		"authentication-basic": {in, newAuthenticationBasic},
+		// limits
+		"rate-limit":        {in, newRateLimit},
+		"rate-limit-by-key": {in, newRateLimitByKey},
+		"quota":             {in, newQuota},
+		"quota-by-key":      {in, newQuotaByKey},
+		"limit-concurrency": {all, newLimitConcurrency},
+	}
+}
+
+// Supported returns the names of the policies Portico implements, in no
+// particular order (include-fragment and base are handled by the compiler).
+func Supported() []string {
+	out := []string{"base", "include-fragment"}
+	for n := range factories() {
+		out = append(out, n)
+	}
+	return out
+}
+
+// knownAPIM are APIM policies Portico does not implement yet: they are
+// refused by name with "not supported by Portico yet".
+var knownAPIM = map[string]bool{
+	"retry": true, "wait": true, "proxy": true, "find-and-replace": true, "json-to-xml": true, "xml-to-json": true,
+	"redirect-content-urls": true, "validate-jwt": true, "send-request": true, "send-one-way-request": true,
+	"cache-lookup": true, "cache-store": true, "cache-lookup-value": true, "cache-store-value": true,
+	"cache-remove-value": true, "emit-metric": true, "log-to-eventhub": true, "validate-content": true,
+	"validate-parameters": true, "validate-headers": true, "validate-status-code": true, "xsl-transform": true,
+	"authentication-certificate": true, "authentication-managed-identity": true, "check-header-value": true,
+	"azure-openai-token-limit": true, "llm-token-limit": true, "publish-to-dapr": true, "invoke-dapr-binding": true,
+	"set-graphql-resolver": true, "validate-graphql-request": true, "json-to-xml-transform": true,
+	"get-authorization-context": true, "validate-azure-ad-token": true, "validate-client-certificate": true,
+	"cross-domain": true, "jsonp": true, "include": true, "limit-concurrency-by-key": true,
+}

@@ -1,0 +1,195 @@
+package policy
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxDepth bounds element nesting so that a hostile document cannot exhaust
+// the stack of the compiler.
+const maxDepth = 64
+
+// Node is one element of a policy document with the position of its '<'.
+// Text is the concatenated character data directly inside the element
+// (CDATA included); comments and processing instructions are dropped.
+type Node struct {
+	Name     string
+	Attrs    []Attr
+	Children []*Node
+	Text     string
+	Line     int
+	Col      int
+}
+
+// Attr is one attribute with the position of its name.
+type Attr struct {
+	Name  string
+	Value string
+	Line  int
+	Col   int
+}
+
+// Attr returns the attribute called name, or nil.
+func (n *Node) Attr(name string) *Attr {
+	for i := range n.Attrs {
+		if n.Attrs[i].Name == name {
+			return &n.Attrs[i]
+		}
+	}
+	return nil
+}
+
+// positions converts byte offsets of one document to 1-based lines and
+// columns counted in runes.
+type positions struct {
+	src   string
+	lines []int // byte offset of the start of each line
+}
+
+func newPositions(src string) *positions {
+	p := &positions{src: src, lines: []int{0}}
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			p.lines = append(p.lines, i+1)
+		}
+	}
+	return p
+}
+
+func (p *positions) at(off int) (line, col int) {
+	off = min(max(off, 0), len(p.src))
+	i := sort.Search(len(p.lines), func(i int) bool { return p.lines[i] > off }) - 1
+	return i + 1, utf8.RuneCountInString(p.src[p.lines[i]:off]) + 1
+}
+
+// parseXML reads a whole document into a tree whose root must be named
+// root. Errors are *CompileError values with the line and column.
+func parseXML(src, root string) (*Node, error) {
+	pos := newPositions(src)
+	d := xml.NewDecoder(strings.NewReader(src))
+	d.Strict = true
+	var stack []*Node
+	var top *Node
+	var text [][]byte
+	for {
+		start := int(d.InputOffset())
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			if len(stack) > 0 {
+				l, c := pos.at(len(src))
+				return nil, &CompileError{Line: l, Col: c, Msg: "unexpected end of document"}
+			}
+			break
+		}
+		if err != nil {
+			l, c := pos.at(int(d.InputOffset()))
+			msg := err.Error()
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				msg = se.Msg
+			}
+			return nil, &CompileError{Line: l, Col: c, Msg: "malformed XML: " + msg}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			l, c := pos.at(start)
+			if len(stack) >= maxDepth {
+				return nil, &CompileError{Line: l, Col: c, Msg: fmt.Sprintf("elements are nested deeper than %d levels", maxDepth)}
+			}
+			n := &Node{Name: t.Name.Local, Line: l, Col: c}
+			if t.Name.Space != "" && !strings.EqualFold(t.Name.Space, "xmlns") {
+				n.Name = t.Name.Space + ":" + t.Name.Local
+			}
+			offs := attrOffsets(src[start:int(d.InputOffset())])
+			for i, a := range t.Attr {
+				if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+					continue
+				}
+				al, ac := l, c
+				if i < len(offs) {
+					al, ac = pos.at(start + offs[i])
+				}
+				name := a.Name.Local
+				if a.Name.Space != "" {
+					name = a.Name.Space + ":" + name
+				}
+				n.Attrs = append(n.Attrs, Attr{Name: name, Value: a.Value, Line: al, Col: ac})
+			}
+			if len(stack) == 0 {
+				if top != nil {
+					return nil, &CompileError{Line: l, Col: c, Msg: "document has more than one root element"}
+				}
+				if n.Name != root {
+					return nil, &CompileError{Line: l, Col: c, Msg: fmt.Sprintf("root element must be <%s>, got <%s>", root, n.Name)}
+				}
+				top = n
+			} else {
+				p := stack[len(stack)-1]
+				p.Children = append(p.Children, n)
+			}
+			stack = append(stack, n)
+			text = append(text, nil)
+		case xml.EndElement:
+			n := stack[len(stack)-1]
+			n.Text = string(text[len(text)-1])
+			stack, text = stack[:len(stack)-1], text[:len(text)-1]
+		case xml.CharData:
+			if len(stack) == 0 {
+				if strings.TrimSpace(string(t)) != "" {
+					l, c := pos.at(start)
+					return nil, &CompileError{Line: l, Col: c, Msg: "text outside the root element"}
+				}
+				continue
+			}
+			text[len(text)-1] = append(text[len(text)-1], t...)
+		}
+	}
+	if top == nil {
+		return nil, &CompileError{Line: 1, Col: 1, Msg: fmt.Sprintf("document has no <%s> element", root)}
+	}
+	return top, nil
+}
+
+// attrOffsets returns the byte offset of each attribute name inside the raw
+// start tag tag ("<name a='1' b="2">"), in document order. The tag was
+// accepted by encoding/xml, so it is well formed.
+func attrOffsets(tag string) []int {
+	var offs []int
+	i := 1
+	for i < len(tag) && !isXMLSpace(tag[i]) && tag[i] != '>' && tag[i] != '/' {
+		i++
+	}
+	for i < len(tag) {
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] == '>' || tag[i] == '/' {
+			break
+		}
+		offs = append(offs, i)
+		for i < len(tag) && tag[i] != '=' {
+			i++
+		}
+		i++
+		for i < len(tag) && isXMLSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) {
+			break
+		}
+		q := tag[i]
+		i++
+		for i < len(tag) && tag[i] != q {
+			i++
+		}
+		i++
+	}
+	return offs
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
