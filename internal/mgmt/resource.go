@@ -32,6 +32,11 @@ type kindSpec struct {
 	prepare func(ctx context.Context, tx store.Tx, op *writeOp) error
 	// cascade runs before a delete: remove dependants or refuse.
 	cascade func(ctx context.Context, tx store.Tx, op *deleteOp) error
+	// after runs inside the transaction once the change is written, with
+	// the new object (nil after a delete) and the previous one (nil on
+	// create): it may still refuse the change, e.g. because a policy that
+	// uses the object would no longer compile.
+	after func(ctx context.Context, tx store.Tx, id string, obj, old model.Resource) error
 	// redact clears write-only and secret fields before output.
 	redact func(model.Resource)
 	// guard refuses any change to an id (built-in objects); nil allows all.
@@ -469,6 +474,11 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request, k *kindSpec, 
 		if saved, err = tx.Put(ctx, rec); err != nil {
 			return err
 		}
+		if k.after != nil {
+			if err := k.after(ctx, tx, id, obj, old); err != nil {
+				return err
+			}
+		}
 		status = http.StatusOK
 		action := "replace"
 		if patch {
@@ -533,6 +543,11 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, k *kindSpe
 		}
 		if err := tx.Delete(ctx, k.kind, parentID, id); err != nil {
 			return err
+		}
+		if k.after != nil {
+			if err := k.after(ctx, tx, id, nil, obj); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, "delete", k.kind, k.resourcePath(parentID, id))
 	})

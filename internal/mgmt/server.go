@@ -60,6 +60,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, log: cfg.Logger, tokenHash: sha256.Sum256([]byte(cfg.AdminToken)), mux: http.NewServeMux()}
 	s.registerKinds()
+	s.installRevalidation()
 	s.routes()
 	return s
 }
