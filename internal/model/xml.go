@@ -24,6 +24,9 @@ func CheckXML(doc, root string) error {
 	if strings.TrimSpace(doc) == "" {
 		return &XMLError{Line: 1, Column: 1, Msg: "document is empty"}
 	}
+	orig := doc
+	doc, back := EscapeExpressions(doc)
+	lineCol := func(_ string, off int) (int, int) { return lineCol(orig, back(off)) }
 	d := xml.NewDecoder(strings.NewReader(doc))
 	d.Strict = true
 	depth, roots := 0, 0

@@ -21,7 +21,7 @@ type Env struct {
 	Fragment func(id string) (xml string, ok bool)
 	// Backend returns the URL of the named backend with this id.
 	Backend func(id string) (*url.URL, bool)
-	// Expressions compiles expressions; NoExpressions when nil.
+	// Expressions compiles expressions; DefaultExpressions() when nil.
 	Expressions ExpressionCompiler
 }
 
@@ -353,7 +353,7 @@ func (b *Builder) value(v, src, attr string, line, col int) Value {
 	}
 	comp := b.c.env.Expressions
 	if comp == nil {
-		comp = NoExpressions
+		comp = DefaultExpressions()
 	}
 	x, err := comp(strings.TrimSpace(v), line, col)
 	if err != nil {

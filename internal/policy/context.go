@@ -56,6 +56,7 @@ type Context struct {
 	Now func() time.Time
 
 	section  section
+	expr     *exprView // the expressions' context object, built on first use
 	stopped  bool
 	elapsed  time.Duration
 	released []func()

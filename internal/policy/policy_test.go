@@ -220,10 +220,17 @@ func TestFragmentValidation(t *testing.T) {
 	}
 }
 
-func TestNoExpressionsByDefault(t *testing.T) {
-	_, err := CompileDocument(`<policies><inbound><set-header name="a"><value>@(1)</value></set-header></inbound></policies>`, &Env{})
-	if err == nil || !strings.Contains(err.Error(), "not available") || !strings.Contains(err.Error(), "line 1") {
+func TestExpressionsByDefault(t *testing.T) {
+	if _, err := CompileDocument(`<policies><inbound><set-header name="a" exists-action="override"><value>@(1 + 2)</value></set-header></inbound></policies>`, &Env{}); err != nil {
+		t.Fatalf("a valid expression was refused: %v", err)
+	}
+	_, err := CompileDocument("<policies>\n<inbound>\n<set-header name=\"a\" exists-action=\"override\"><value>@(1 +)</value></set-header></inbound></policies>", &Env{})
+	if err == nil || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "inbound/set-header") {
 		t.Fatalf("err = %v", err)
+	}
+	_, err = CompileDocument(`<policies><inbound><set-header name="a"><value>@(1)</value></set-header></inbound></policies>`, &Env{Expressions: NoExpressions})
+	if err == nil || !strings.Contains(err.Error(), "not available") {
+		t.Fatalf("NoExpressions: err = %v", err)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/portico-gw/portico/internal/policy/expr"
 )
 
 // Expression is a compiled policy expression (@(...) or @{...}). It is the
@@ -35,15 +37,15 @@ var ErrNoExpressions = errors.New("policy expressions are not available in this 
 func NoExpressions(string, int, int) (Expression, error) { return nil, ErrNoExpressions }
 
 // DefaultExpressions is the expression compiler snapshots and validation
-// use. It is the one place to switch to the interpreter of
-// internal/policy/expr once it is complete; until then it is NoExpressions.
-func DefaultExpressions() ExpressionCompiler { return NoExpressions }
+// use: the interpreter of internal/policy/expr.
+func DefaultExpressions() ExpressionCompiler { return ExprExpressions }
 
-// IsExpression reports whether s is a policy expression: "@(...)" or
-// "@{...}", surrounding white space aside.
+// IsExpression reports whether s is a policy expression: it starts with
+// "@(" or "@{" (surrounding white space aside), as in APIM. A malformed one
+// ("@(1 +") is still an expression, refused when it is compiled.
 func IsExpression(s string) bool {
 	s = strings.TrimSpace(s)
-	return len(s) >= 3 && s[0] == '@' && (s[1] == '(' && s[len(s)-1] == ')' || s[1] == '{' && s[len(s)-1] == '}')
+	return len(s) >= 2 && s[0] == '@' && (s[1] == '(' || s[1] == '{')
 }
 
 // Value is an attribute value or element text: a literal or an expression.
@@ -171,8 +173,6 @@ func toString(x any) string {
 		return "False"
 	case []byte:
 		return string(v)
-	case fmt.Stringer:
-		return v.String()
 	}
-	return fmt.Sprint(x)
+	return expr.ToString(x)
 }

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/portico-gw/portico/internal/model"
+
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -67,10 +69,19 @@ func (p *positions) at(off int) (line, col int) {
 	return i + 1, utf8.RuneCountInString(p.src[p.lines[i]:off]) + 1
 }
 
+// positionsFunc maps an offset of the parsed text to a line and column.
+type positionsFunc func(off int) (line, col int)
+
+func (f positionsFunc) at(off int) (int, int) { return f(off) }
+
 // parseXML reads a whole document into a tree whose root must be named
 // root. Errors are *CompileError values with the line and column.
-func parseXML(src, root string) (*Node, error) {
-	pos := newPositions(src)
+func parseXML(orig, root string) (*Node, error) {
+	// APIM documents carry C# expressions with raw quotes and '<': escape
+	// them first, and report positions in the original text.
+	src, back := model.EscapeExpressions(orig)
+	opos := newPositions(orig)
+	pos := positionsFunc(func(off int) (int, int) { return opos.at(back(off)) })
 	d := xml.NewDecoder(strings.NewReader(src))
 	d.Strict = true
 	var stack []*Node
@@ -81,7 +92,7 @@ func parseXML(src, root string) (*Node, error) {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
 			if len(stack) > 0 {
-				l, c := pos.at(len(src))
+				l, c := opos.at(len(orig))
 				return nil, &CompileError{Line: l, Col: c, Msg: "unexpected end of document"}
 			}
 			break
