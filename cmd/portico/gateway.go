@@ -25,6 +25,8 @@ type builtinGateway struct {
 	reloader *gateway.Reloader
 	cancel   context.CancelFunc
 	done     chan struct{}
+
+	closeCounters func()
 }
 
 // newBuiltinGateway wires the built-in gateway; nil when !enabled. Its
@@ -36,7 +38,12 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, errors.New("gateway: --tls-cert and --tls-key must be given together")
 	}
+	counters, closeCounters, err := newCounters(ctx, o, log, reg)
+	if err != nil {
+		return nil, err
+	}
 	gw, err := gateway.New(gateway.Config{
+		Counters:   counters,
 		GatewayID:  fromstore.ManagedGatewayID,
 		PublicURL:  gatewayPublicURL(o),
 		Logger:     log,
@@ -63,7 +70,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		}
 		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
 	}
-	b := &builtinGateway{o: o, gw: gw, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
 	ready.add("gateway", func() error {
 		if gw.Snapshot() == nil {
 			return errors.New("no configuration snapshot loaded yet")
@@ -112,4 +119,5 @@ func (b *builtinGateway) stop() {
 		<-b.done
 	}
 	b.gw.Close()
+	b.closeCounters()
 }

@@ -83,7 +83,13 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ready := &readiness{}
+	counters, closeCounters, err := newCounters(ctx, o, log, reg)
+	if err != nil {
+		return err
+	}
+	defer closeCounters()
 	gw, err := gateway.New(gateway.Config{
+		Counters:  counters,
 		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
 		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
 		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes,
