@@ -73,6 +73,7 @@ func factories() map[string]entry {
 		"ip-filter":            {in, newIPFilter},
 		"cors":                 {in, newCORS},
 		"authentication-basic": {in, newAuthenticationBasic},
+		"validate-jwt":         {in, newValidateJWT},
 		// limits
 		"rate-limit":        {in, newRateLimit},
 		"rate-limit-by-key": {in, newRateLimitByKey},
@@ -96,7 +97,7 @@ func Supported() []string {
 // refused by name with "not supported by Portico yet".
 var knownAPIM = map[string]bool{
 	"retry": true, "wait": true, "proxy": true, "find-and-replace": true, "json-to-xml": true, "xml-to-json": true,
-	"redirect-content-urls": true, "validate-jwt": true, "send-request": true, "send-one-way-request": true,
+	"redirect-content-urls": true, "send-request": true, "send-one-way-request": true,
 	"cache-lookup": true, "cache-store": true, "cache-lookup-value": true, "cache-store-value": true,
 	"cache-remove-value": true, "emit-metric": true, "log-to-eventhub": true, "validate-content": true,
 	"validate-parameters": true, "validate-headers": true, "validate-status-code": true, "xsl-transform": true,

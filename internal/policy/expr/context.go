@@ -768,3 +768,11 @@ func plainOut(v Value) any {
 	}
 	return v
 }
+
+// ParseJwt parses a compact JWT without validating it, as AsJwt() does; nil
+// when s is not a JWT. The validate-jwt policy stores its result in the
+// variable named by output-token-variable-name.
+func ParseJwt(s string) *Jwt {
+	j, _ := parseJwt(s).(*Jwt)
+	return j
+}
