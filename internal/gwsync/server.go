@@ -2,8 +2,6 @@ package gwsync
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -142,9 +140,14 @@ type Server struct {
 }
 
 type cachedConfig struct {
-	rev  int64
-	etag string
-	body []byte
+	rev     int64
+	etag    string
+	body    []byte
+	cfg     *snapshot.Config
+	history []*cachedConfig // earlier versions, newest first (no body)
+
+	mu     sync.Mutex
+	deltas map[string][]byte // encoded deltas by base tag
 }
 
 // NewServer serves the protocol from st; w wakes its long-polls.
@@ -221,8 +224,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// configBody returns the encoded configuration of gw at the latest
-// revision, building it at most once per (gateway, revision).
+// configBody returns the configuration of gw at the latest revision,
+// building it at most once per (gateway, revision). The previous versions
+// stay in the entry's history so that a gateway holding one of them gets a
+// delta.
 func (s *Server) configBody(ctx context.Context, gw string) (*cachedConfig, error) {
 	rev := s.watcher.Current()
 	s.mu.Lock()
@@ -236,32 +241,62 @@ func (s *Server) configBody(ctx context.Context, gw string) (*cachedConfig, erro
 		return nil, err
 	}
 	s.watcher.Set(cfg.Revision)
-	etag := contentTag(cfg)
+	etag := snapshot.ContentTag(cfg)
+	var next *cachedConfig
 	if c != nil && c.etag == etag { // nothing for this gateway changed
-		c = &cachedConfig{rev: cfg.Revision, etag: etag, body: c.body}
+		next = &cachedConfig{rev: cfg.Revision, etag: etag, body: c.body, cfg: c.cfg, history: c.history}
 	} else {
 		body, err := json.Marshal(cfg)
 		if err != nil {
 			return nil, err
 		}
-		c = &cachedConfig{rev: cfg.Revision, etag: etag, body: body}
+		next = &cachedConfig{rev: cfg.Revision, etag: etag, body: body, cfg: cfg}
+		if c != nil {
+			next.history = append([]*cachedConfig{{rev: c.rev, etag: c.etag, cfg: c.cfg}}, c.history...)
+			if len(next.history) > historyDepth {
+				next.history = next.history[:historyDepth]
+			}
+		}
 	}
 	s.mu.Lock()
-	if old := s.cache[gw]; old == nil || old.rev < c.rev {
-		s.cache[gw] = c
+	if old := s.cache[gw]; old == nil || old.rev < next.rev {
+		s.cache[gw] = next
 	}
 	s.mu.Unlock()
-	return c, nil
+	return next, nil
 }
 
-// contentTag hashes a configuration without its revision: two revisions
-// with the same content for a gateway have the same tag.
-func contentTag(cfg *snapshot.Config) string {
-	cp := *cfg
-	cp.Revision = 0
-	b, _ := json.Marshal(&cp)
-	h := sha256.Sum256(b)
-	return `"` + hex.EncodeToString(h[:16]) + `"`
+// historyDepth is how many earlier configurations per gateway are kept to
+// compute deltas from.
+const historyDepth = 8
+
+// DeltaType is the media type of a configuration delta (snapshot.Delta).
+// A gateway that sends it in Accept gets deltas when the server still has
+// the configuration it holds.
+const DeltaType = "application/vnd.portico.delta+json"
+
+// delta returns the encoded delta from the configuration tagged held to c,
+// computing it once per base; nil when the base is not in c's history.
+func (c *cachedConfig) delta(held string) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if body, ok := c.deltas[held]; ok {
+		return body
+	}
+	for _, h := range c.history {
+		if h.etag == held && h.cfg != nil && c.cfg != nil {
+			body, err := json.Marshal(snapshot.Diff(h.cfg, c.cfg))
+			if err != nil {
+				return nil
+			}
+			if c.deltas == nil {
+				c.deltas = map[string][]byte{}
+			}
+			c.deltas[held] = body
+			return body
+		}
+	}
+	return nil
 }
 
 func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request, gw string) {
@@ -308,11 +343,17 @@ func (s *Server) serveConfig(w http.ResponseWriter, r *http.Request, gw string) 
 		if c.rev > have && (held == "" || held != c.etag) {
 			w.Header().Set(RevisionHeader, strconv.FormatInt(c.rev, 10))
 			w.Header().Set("ETag", c.etag)
-			w.Header().Set("Content-Type", "application/json")
+			body, ctype := c.body, "application/json"
+			if held != "" && strings.Contains(r.Header.Get("Accept"), DeltaType) {
+				if d := c.delta(held); d != nil {
+					body, ctype = d, DeltaType
+				}
+			}
+			w.Header().Set("Content-Type", ctype)
 			if r.Method == http.MethodHead {
 				return
 			}
-			_, _ = w.Write(c.body)
+			_, _ = w.Write(body)
 			return
 		}
 		// Nothing new for this gateway (other gateways' configuration may

@@ -79,7 +79,8 @@ type Agent struct {
 	fromBack  atomic.Bool
 	state     atomic.Value // string
 	have      atomic.Int64 // revision held (acknowledged by the server)
-	etag      string
+	etag      string           // content tag of held
+	held      *snapshot.Config // the configuration being served (base of deltas)
 	lastReqs  int64
 	authWarn  sync.Mutex
 	lastAuth  string
@@ -89,6 +90,7 @@ type Agent struct {
 	mExpiry  prometheus.Gauge
 	mFails   *prometheus.CounterVec
 	mBackups prometheus.Counter
+	mDeltas  prometheus.Counter
 }
 
 // New validates cfg, opens the backup directory and reads the instance id.
@@ -144,8 +146,9 @@ func New(cfg Config) (*Agent, error) {
 	a.mExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_token_expiry_timestamp_seconds", Help: "When the gateway token expires (Unix time)."})
 	a.mFails = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "portico_gateway_sync_failures_total", Help: "Failed requests to the management plane, by reason."}, []string{"reason"})
 	a.mBackups = prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_backup_writes_total", Help: "Configurations written to the backup directory."})
+	a.mDeltas = prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_config_deltas_total", Help: "Configuration deltas received and applied."})
 	if cfg.Registerer != nil {
-		for _, c := range []prometheus.Collector{a.mState, a.mExpiry, a.mFails, a.mBackups} {
+		for _, c := range []prometheus.Collector{a.mState, a.mExpiry, a.mFails, a.mBackups, a.mDeltas} {
 			if err := cfg.Registerer.Register(c); err != nil {
 				return nil, err
 			}
@@ -187,7 +190,7 @@ func (a *Agent) Restore(ctx context.Context) error {
 	if s := a.cfg.Gateway.Snapshot(); s != nil && s.Revision() == cfg.Revision {
 		a.fromBack.Store(true)
 		a.have.Store(cfg.Revision)
-		a.etag = "" // ask for the full configuration once connected
+		a.held, a.etag = cfg, snapshot.ContentTag(cfg) // deltas can start from the backup
 		a.log.Warn("serving the configuration from the backup directory until the management plane is reached", "revision", cfg.Revision, "dir", a.cfg.BackupDir)
 	}
 	return nil
@@ -224,6 +227,7 @@ func (a *Agent) fetch(ctx context.Context, have int64, wait time.Duration) (*sna
 	if a.etag != "" && have >= 0 {
 		req.Header.Set("If-None-Match", a.etag)
 	}
+	req.Header.Set("Accept", gwsync.DeltaType+", application/json")
 	res, err := a.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return nil, 0, "", err
@@ -234,6 +238,21 @@ func (a *Agent) fetch(ctx context.Context, have int64, wait time.Duration) (*sna
 	case http.StatusNotModified:
 		return nil, rev, res.Header.Get("ETag"), nil
 	case http.StatusOK:
+		if strings.HasPrefix(res.Header.Get("Content-Type"), gwsync.DeltaType) {
+			var d snapshot.Delta
+			if err := json.NewDecoder(res.Body).Decode(&d); err != nil {
+				return nil, 0, "", fmt.Errorf("decode configuration delta: %w", err)
+			}
+			if a.held == nil {
+				return nil, 0, "", a.fullNext("a delta arrived without a base configuration")
+			}
+			cfg, err := d.Apply(a.held)
+			if err != nil {
+				return nil, 0, "", a.fullNext(err.Error())
+			}
+			a.mDeltas.Inc()
+			return cfg, cfg.Revision, d.Tag, nil
+		}
 		var cfg snapshot.Config
 		if err := json.NewDecoder(res.Body).Decode(&cfg); err != nil {
 			return nil, 0, "", fmt.Errorf("decode configuration: %w", err)
@@ -245,6 +264,14 @@ func (a *Agent) fetch(ctx context.Context, have int64, wait time.Duration) (*sna
 		body, _ := io.ReadAll(io.LimitReader(res.Body, 2048))
 		return nil, 0, "", fmt.Errorf("management plane answered %s: %s", res.Status, strings.TrimSpace(string(body)))
 	}
+}
+
+// fullNext makes the next request ask for a full configuration, after a
+// delta that did not apply cleanly.
+func (a *Agent) fullNext(why string) error {
+	a.etag, a.held = "", nil
+	a.have.Store(-1)
+	return fmt.Errorf("configuration delta rejected (%s); asking for the full configuration", why)
 }
 
 func readAuthError(res *http.Response) error {
@@ -375,7 +402,7 @@ func (a *Agent) apply(ctx context.Context, cfg *snapshot.Config, etag string) {
 		a.log.Error("configuration rejected; keeping the previous snapshot", "revision", cfg.Revision, "err", err)
 		return
 	}
-	a.etag = etag
+	a.etag, a.held = etag, cfg
 	a.fromBack.Store(false)
 	if err := a.backup.save(cfg); err != nil {
 		a.log.Error("cannot write the configuration backup", "dir", a.cfg.BackupDir, "err", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/gwsync/agent"
 	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
 )
@@ -454,6 +455,41 @@ func TestLongPoll(t *testing.T) {
 	if res.StatusCode != 304 || res.Header.Get(gwsync.RevisionHeader) == rev {
 		t.Fatalf("unrelated change = %d, revision %s (was %s)", res.StatusCode, res.Header.Get(gwsync.RevisionHeader), rev)
 	}
+	// a gateway that holds a configuration and accepts deltas gets only
+	// what changed
+	t.Run("delta", func(t *testing.T) {
+		p.call("PUT", "/apis/d", map[string]any{"displayName": "d", "path": "d", "serviceUrl": "http://127.0.0.1:9"}, 201)
+		p.call("PUT", "/gateways/gw/apis/d", nil, 201)
+		for i := 0; i < 50; i++ {
+			p.call("PUT", fmt.Sprintf("/subscriptions/s%d", i), map[string]any{"scope": "/apis/d", "displayName": "s"}, 201)
+		}
+		full, fullBody := fetch(-1, "0s", "")
+		base := full.Header.Get("ETag")
+		var baseRev int64
+		fmt.Sscan(full.Header.Get(gwsync.RevisionHeader), &baseRev)
+		p.call("PATCH", "/subscriptions/s7", map[string]any{"state": "suspended"}, 200)
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/gateway/v1/config?revision=%d&wait=5s", p.gwURL, baseRev), nil)
+		req.Header.Set("Authorization", tok)
+		req.Header.Set("If-None-Match", base)
+		req.Header.Set("Accept", gwsync.DeltaType+", application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != gwsync.DeltaType {
+			t.Fatalf("= %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		var d snapshot.Delta
+		if err := json.Unmarshal(body, &d); err != nil || d.Size() != 2 || len(d.Subscriptions.Upsert) != 2 {
+			t.Fatalf("delta %s: %v", body, err)
+		}
+		var fullCfg snapshot.Config
+		json.Unmarshal(fullBody, &fullCfg)
+		t.Logf("one subscription suspended among %d keys: delta %d bytes, full configuration %d bytes", len(fullCfg.Subscriptions), len(body), len(fullBody))
+	})
+
 	// a relevant change wakes a held long-poll
 	done := make(chan int)
 	go func() {
