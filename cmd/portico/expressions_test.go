@@ -54,10 +54,12 @@ func TestServePolicyExpressions(t *testing.T) {
 	}
 
 	t.Run("return-response built by expressions", func(t *testing.T) {
-		r := s.pollStatus("/echo/resource?mode=short", key, 200)
-		if !strings.Contains(r.body, `"caller":"ANONYMOUS"`) {
-			r = s.pollStatus("/echo/resource?mode=short", key, 200) // the policy may need one more reload
-		}
+		var r gwResult
+		s.poll("the policy to be served", func() bool {
+			var err error
+			r, err = s.call("/echo/resource?mode=short", key)
+			return err == nil && r.status == 200 && strings.Contains(r.body, `"caller"`)
+		})
 		var got map[string]any
 		if err := json.Unmarshal([]byte(r.body), &got); err != nil {
 			t.Fatalf("body %q: %v", r.body, err)

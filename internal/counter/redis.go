@@ -75,9 +75,12 @@ type Options struct {
 	URL string
 	// Prefix starts every key ("portico:" by default).
 	Prefix string
-	// Timeout bounds one Redis call (100 ms by default): a slow Redis costs
-	// a request at most this before the local fallback answers.
+	// Timeout bounds one Redis call, waiting for a pooled connection
+	// included (500 ms by default): a slow Redis costs a request at most
+	// this before the local fallback answers that request.
 	Timeout time.Duration
+	// PoolSize is the number of Redis connections (64 by default).
+	PoolSize int
 	// Retry is how long to count locally after a failure before trying
 	// Redis again (5 s by default).
 	Retry      time.Duration
@@ -96,6 +99,7 @@ type Redis struct {
 
 	mu        sync.Mutex
 	downUntil time.Time
+	failures  int // consecutive failed calls
 	down      atomic.Bool
 	heldMu    sync.Mutex
 	held      map[string]int // concurrency slots taken locally while Redis was down
@@ -117,7 +121,10 @@ func NewRedis(ctx context.Context, o Options) (*Redis, error) {
 		o.Prefix = "portico:"
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 100 * time.Millisecond
+		o.Timeout = 500 * time.Millisecond
+	}
+	if o.PoolSize <= 0 {
+		o.PoolSize = 64
 	}
 	if o.Retry <= 0 {
 		o.Retry = 5 * time.Second
@@ -125,7 +132,8 @@ func NewRedis(ctx context.Context, o Options) (*Redis, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	opts.ReadTimeout, opts.WriteTimeout, opts.DialTimeout = o.Timeout, o.Timeout, 2*o.Timeout
+	opts.ReadTimeout, opts.WriteTimeout, opts.DialTimeout, opts.PoolTimeout = o.Timeout, o.Timeout, 2*o.Timeout, o.Timeout
+	opts.PoolSize = o.PoolSize
 	opts.MaxRetries = 0
 	r := &Redis{client: redis.NewClient(opts), prefix: o.Prefix, timeout: o.Timeout, retry: o.Retry, log: o.Logger, local: policy.NewMemoryCounters(),
 		mFallback: prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_counters_fallback", Help: "1 while rate-limit and quota counters are kept locally because Redis is unreachable."}),
@@ -141,6 +149,9 @@ func NewRedis(ctx context.Context, o Options) (*Redis, error) {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := r.client.Ping(pctx).Err(); err != nil {
+		r.mu.Lock()
+		r.failures = failuresToFallBack - 1 // unreachable at start: fall back at once
+		r.mu.Unlock()
 		r.fail(err)
 	} else {
 		r.log.Info("rate-limit and quota counters are shared through Redis", "redis", opts.Addr)
@@ -163,18 +174,30 @@ func (r *Redis) usable(now time.Time) bool {
 	return !now.Before(r.downUntil) // time to try Redis again
 }
 
+// failuresToFallBack is how many consecutive failed calls switch counting
+// to local for the Retry period; a single failure only answers that call
+// locally, so that a hiccup does not let a burst through.
+const failuresToFallBack = 3
+
 func (r *Redis) fail(err error) {
 	r.mErrors.Inc()
 	r.mu.Lock()
-	r.downUntil = time.Now().Add(r.retry)
+	r.failures++
+	trip := r.failures >= failuresToFallBack
+	if trip {
+		r.downUntil = time.Now().Add(r.retry)
+	}
 	r.mu.Unlock()
-	if !r.down.Swap(true) {
+	if trip && !r.down.Swap(true) {
 		r.mFallback.Set(1)
 		r.log.Error("Redis is unreachable: counting rate limits and quotas locally on this replica until it answers", "err", err)
 	}
 }
 
 func (r *Redis) ok() {
+	r.mu.Lock()
+	r.failures = 0
+	r.mu.Unlock()
 	if r.down.Swap(false) {
 		r.mFallback.Set(0)
 		r.log.Info("Redis answers again: rate-limit and quota counters are shared again")

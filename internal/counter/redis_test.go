@@ -14,7 +14,7 @@ import (
 
 func newTestRedis(t *testing.T, url, prefix string) *Redis {
 	t.Helper()
-	r, err := NewRedis(context.Background(), Options{URL: url, Prefix: prefix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Retry: 50 * time.Millisecond})
+	r, err := NewRedis(context.Background(), Options{URL: url, Prefix: prefix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Retry: 50 * time.Millisecond, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

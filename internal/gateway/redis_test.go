@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/internal/counter"
 	"github.com/portico-gw/portico/internal/snapshot"
@@ -24,7 +25,7 @@ func TestRateLimitSharedThroughRedis(t *testing.T) {
 	})
 	var gws []*env
 	for i := 0; i < 3; i++ {
-		r, err := counter.NewRedis(context.Background(), counter.Options{URL: url, Prefix: prefix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		r, err := counter.NewRedis(context.Background(), counter.Options{URL: url, Prefix: prefix, Timeout: 5 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
