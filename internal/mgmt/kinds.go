@@ -173,7 +173,43 @@ func (s *Server) registerKinds() {
 			return nil
 		},
 	}
-	s.kinds = []*kindSpec{api, operation, product, subscription, user, group, backend, namedValue, fragment, gateway}
+	hostname := &kindSpec{
+		kind: "hostnameConfiguration", collection: "hostnameConfigurations", title: "hostname configuration", parent: gateway,
+		newObj:  func() model.Resource { return &model.HostnameConfiguration{} },
+		display: func(o model.Resource) string { return o.(*model.HostnameConfiguration).Hostname },
+		prepare: func(ctx context.Context, tx store.Tx, op *writeOp) error {
+			h := op.obj.(*model.HostnameConfiguration)
+			if h.CertificatePEM != "" && h.KeyPEM == "" {
+				old, ok := op.old.(*model.HostnameConfiguration)
+				if !ok || old.CertificatePEM != h.CertificatePEM {
+					return fieldError("keyPem", "is required with a new certificatePem")
+				}
+				h.KeyPEM = old.KeyPEM
+			}
+			return claim(ctx, tx, "hostnameConfiguration", "hostname:"+op.parentID, h.Hostname, op.parentID+"/"+op.id, "hostname")
+		},
+		cascade: func(ctx context.Context, tx store.Tx, op *deleteOp) error {
+			return tx.ReleaseUniques(ctx, "hostnameConfiguration", op.parentID+"/"+op.id)
+		},
+		redact: func(o model.Resource) { o.(*model.HostnameConfiguration).KeyPEM = "" },
+	}
+	prevGatewayCascade := gateway.cascade
+	gateway.cascade = func(ctx context.Context, tx store.Tx, op *deleteOp) error {
+		hs, _, err := tx.List(ctx, "hostnameConfiguration", op.id, store.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, h := range hs {
+			if err := tx.ReleaseUniques(ctx, "hostnameConfiguration", op.id+"/"+h.ID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.DeleteAll(ctx, "hostnameConfiguration", op.id); err != nil {
+			return err
+		}
+		return prevGatewayCascade(ctx, tx, op)
+	}
+	s.kinds = []*kindSpec{api, operation, product, subscription, user, group, backend, namedValue, fragment, gateway, hostname}
 	s.links = []*linkSpec{
 		{rel: relProductAPI, from: product, to: api},
 		{rel: relProductGroup, from: product, to: group},

@@ -50,6 +50,20 @@ type Config struct {
 	Policies []Policy `json:"policies"`
 	// PolicyFragments are the raw policy fragments.
 	PolicyFragments []PolicyFragment `json:"policyFragments"`
+	// Hostnames are the hostname configurations of a self-hosted gateway:
+	// the TLS certificate to present for each hostname (SNI).
+	Hostnames []Hostname `json:"hostnames,omitempty"`
+}
+
+// Hostname is one hostname configuration. KeyPEM is the certificate's
+// private key: gateways keep it encrypted in their backups.
+type Hostname struct {
+	ID                         string `json:"id"`
+	Hostname                   string `json:"hostname"`
+	CertificatePEM             string `json:"certificatePem,omitempty"`
+	KeyPEM                     string `json:"keyPem,omitempty"`
+	HTTP2Enabled               bool   `json:"http2Enabled"`
+	NegotiateClientCertificate bool   `json:"negotiateClientCertificate"`
 }
 
 // API is one API as the gateway needs it.

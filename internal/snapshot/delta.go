@@ -29,6 +29,7 @@ type Delta struct {
 	NamedValues     Changes[NamedValue]     `json:"namedValues"`
 	Policies        Changes[Policy]         `json:"policies"`
 	PolicyFragments Changes[PolicyFragment] `json:"policyFragments"`
+	Hostnames       Changes[Hostname]       `json:"hostnames"`
 }
 
 // Changes lists the objects of one collection to create or replace, and the
@@ -49,7 +50,7 @@ func (d *Delta) Size() int {
 	return len(d.APIs.Upsert) + len(d.APIs.Delete) + len(d.Products.Upsert) + len(d.Products.Delete) +
 		len(d.Subscriptions.Upsert) + len(d.Subscriptions.Delete) + len(d.Backends.Upsert) + len(d.Backends.Delete) +
 		len(d.NamedValues.Upsert) + len(d.NamedValues.Delete) + len(d.Policies.Upsert) + len(d.Policies.Delete) +
-		len(d.PolicyFragments.Upsert) + len(d.PolicyFragments.Delete)
+		len(d.PolicyFragments.Upsert) + len(d.PolicyFragments.Delete) + len(d.Hostnames.Upsert) + len(d.Hostnames.Delete)
 }
 
 func idOfAPI(a API) string                 { return a.ID }
@@ -57,6 +58,7 @@ func idOfProduct(p Product) string         { return p.ID }
 func idOfBackend(b Backend) string         { return b.ID }
 func idOfNamedValue(n NamedValue) string   { return n.ID }
 func idOfPolicy(p Policy) string           { return p.Scope }
+func idOfHostname(h Hostname) string       { return h.ID }
 func idOfFragment(f PolicyFragment) string { return f.ID }
 func sortByID[T any](s []T, id func(T) string) {
 	slices.SortFunc(s, func(a, b T) int { return cmp.Compare(id(a), id(b)) })
@@ -83,6 +85,7 @@ func canonical(cfg *Config) *Config {
 	cp.NamedValues = sortedClone(cfg.NamedValues, idOfNamedValue)
 	cp.Policies = sortedClone(cfg.Policies, idOfPolicy)
 	cp.PolicyFragments = sortedClone(cfg.PolicyFragments, idOfFragment)
+	cp.Hostnames = sortedClone(cfg.Hostnames, idOfHostname)
 	if len(cp.Subscriptions) == 0 {
 		cp.Subscriptions = nil
 	}
@@ -143,7 +146,8 @@ func Diff(old, cur *Config) *Delta {
 	d := &Delta{Revision: cur.Revision, Base: ContentTag(old), Tag: ContentTag(cur),
 		APIs: diff(old.APIs, cur.APIs, idOfAPI), Products: diff(old.Products, cur.Products, idOfProduct),
 		Backends: diff(old.Backends, cur.Backends, idOfBackend), NamedValues: diff(old.NamedValues, cur.NamedValues, idOfNamedValue),
-		Policies: diff(old.Policies, cur.Policies, idOfPolicy), PolicyFragments: diff(old.PolicyFragments, cur.PolicyFragments, idOfFragment)}
+		Policies: diff(old.Policies, cur.Policies, idOfPolicy), PolicyFragments: diff(old.PolicyFragments, cur.PolicyFragments, idOfFragment),
+		Hostnames: diff(old.Hostnames, cur.Hostnames, idOfHostname)}
 	for h, k := range cur.Subscriptions {
 		if o, ok := old.Subscriptions[h]; !ok || o != k {
 			if d.Subscriptions.Upsert == nil {
@@ -193,6 +197,7 @@ func (d *Delta) Apply(old *Config) (*Config, error) {
 		APIs: apply(old.APIs, d.APIs, idOfAPI), Products: apply(old.Products, d.Products, idOfProduct),
 		Backends: apply(old.Backends, d.Backends, idOfBackend), NamedValues: apply(old.NamedValues, d.NamedValues, idOfNamedValue),
 		Policies: apply(old.Policies, d.Policies, idOfPolicy), PolicyFragments: apply(old.PolicyFragments, d.PolicyFragments, idOfFragment),
+		Hostnames:     apply(old.Hostnames, d.Hostnames, idOfHostname),
 		Subscriptions: make(map[string]SubscriptionKey, len(old.Subscriptions)+len(d.Subscriptions.Upsert))}
 	for h, k := range old.Subscriptions {
 		cfg.Subscriptions[h] = k

@@ -26,7 +26,8 @@ const (
 
 // backup persists the last good configuration of a gateway atomically
 // (write, fsync, rename, fsync the directory). Secret named values are
-// encrypted with AES-256-GCM under a random key kept beside it (mode 0600);
+// and TLS private keys are encrypted with AES-256-GCM under a random key
+// kept beside it (mode 0600);
 // subscription keys are never there, only their hashes.
 type backup struct {
 	dir string
@@ -109,6 +110,13 @@ func (b *backup) save(cfg *snapshot.Config) error {
 		}
 		cp.NamedValues[i] = nv
 	}
+	cp.Hostnames = make([]snapshot.Hostname, len(cfg.Hostnames))
+	for i, h := range cfg.Hostnames {
+		if h.KeyPEM != "" {
+			h.KeyPEM = b.seal(h.KeyPEM)
+		}
+		cp.Hostnames[i] = h
+	}
 	raw, err := json.Marshal(&cp)
 	if err != nil {
 		return err
@@ -132,6 +140,13 @@ func (b *backup) load() (*snapshot.Config, error) {
 	for i, nv := range cfg.NamedValues {
 		if nv.Secret && strings.HasPrefix(nv.Value, encPrefix) {
 			if cfg.NamedValues[i].Value, err = b.open(nv.Value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i, h := range cfg.Hostnames {
+		if strings.HasPrefix(h.KeyPEM, encPrefix) {
+			if cfg.Hostnames[i].KeyPEM, err = b.open(h.KeyPEM); err != nil {
 				return nil, err
 			}
 		}

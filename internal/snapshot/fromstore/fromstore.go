@@ -81,7 +81,7 @@ func (l *loader) load() error {
 	if err != nil {
 		return err
 	}
-	for _, step := range []func(map[string]bool) error{l.products, l.subscriptions, l.backends, l.namedValues, l.policies, l.fragments} {
+	for _, step := range []func(map[string]bool) error{l.products, l.subscriptions, l.backends, l.namedValues, l.policies, l.fragments, l.hostnames} {
 		if err := step(included); err != nil {
 			return err
 		}
@@ -259,6 +259,26 @@ func (l *loader) policies(included map[string]bool) error {
 			return err
 		}
 		l.cfg.Policies = append(l.cfg.Policies, snapshot.Policy{Scope: rec.ID, Format: p.Format, Value: p.Value})
+	}
+	return nil
+}
+
+// hostnames loads the hostname configurations of a self-hosted gateway.
+func (l *loader) hostnames(map[string]bool) error {
+	if l.cfg.GatewayID == ManagedGatewayID {
+		return nil
+	}
+	recs, err := l.list("hostnameConfiguration", l.cfg.GatewayID)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		var h model.HostnameConfiguration
+		if err := decode(rec, &h); err != nil {
+			return err
+		}
+		l.cfg.Hostnames = append(l.cfg.Hostnames, snapshot.Hostname{ID: rec.ID, Hostname: h.Hostname, CertificatePEM: h.CertificatePEM,
+			KeyPEM: h.KeyPEM, HTTP2Enabled: h.HTTP2Enabled == nil || *h.HTTP2Enabled, NegotiateClientCertificate: h.NegotiateClientCertificate})
 	}
 	return nil
 }
