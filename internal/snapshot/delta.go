@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"reflect"
 	"slices"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // A Delta turns one Config into a later one by listing only the objects
@@ -96,7 +97,7 @@ func canonical(cfg *Config) *Config {
 // revisions with the same content for a gateway have the same tag. It
 // detects a delta applied to the wrong base (it is not a security check):
 // subscription keys, which may number millions, are folded in with an
-// order-independent sum of 64-bit FNV hashes instead of being sorted.
+// order-independent sum of 64-bit xxHash hashes instead of being sorted.
 func ContentTag(cfg *Config) string {
 	cp := canonical(cfg)
 	cp.Revision = 0
@@ -105,11 +106,10 @@ func ContentTag(cfg *Config) string {
 	b, _ := json.Marshal(cp)
 	var sum, xor uint64
 	for h, k := range subs {
-		f := fnv.New64a()
-		f.Write([]byte(h))
-		f.Write([]byte{0})
-		f.Write([]byte(k.SubscriptionID + "\x00" + k.Key + "\x00" + k.Scope + "\x00" + k.State + "\x00" + k.OwnerID + "\x00" + k.ProductID))
-		v := f.Sum64()
+		var v uint64
+		for _, f := range [...]string{h, k.SubscriptionID, k.Key, k.Scope, k.State, k.OwnerID, k.ProductID} {
+			v = (v^xxhash.Sum64String(f))*0x9e3779b97f4a7c15 + 1
+		}
 		sum += v
 		xor ^= v * 0x9e3779b97f4a7c15
 	}
