@@ -14,6 +14,7 @@ import (
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/telemetry"
 )
 
 // builtinGateway is the gateway of "portico serve": it serves every API
@@ -27,6 +28,10 @@ type builtinGateway struct {
 	done     chan struct{}
 
 	closeCounters func()
+
+	telemetry *telemetry.Queue // request records to the store (and --access-log)
+	tstop     context.CancelFunc
+	tdone     chan struct{}
 }
 
 // newBuiltinGateway wires the built-in gateway; nil when !enabled. Its
@@ -42,7 +47,13 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 	if err != nil {
 		return nil, err
 	}
+	tq, err := newTelemetryQueue(o, log, reg, fromstore.ManagedGatewayID, hostname(), storeShipper(st))
+	if err != nil {
+		return nil, err
+	}
 	gw, err := gateway.New(gateway.Config{
+		Telemetry:  tq,
+		InstanceID: hostname(),
 		Counters:   counters,
 		GatewayID:  fromstore.ManagedGatewayID,
 		PublicURL:  gatewayPublicURL(o),
@@ -70,7 +81,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		}
 		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
 	}
-	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
 	ready.add("gateway", func() error {
 		if gw.Snapshot() == nil {
 			return errors.New("no configuration snapshot loaded yet")
@@ -101,13 +112,21 @@ func (b *builtinGateway) listen() (*listener, error) {
 	return &listener{name: "gateway", srv: srv, ln: ln, https: srv.TLSConfig != nil}, nil
 }
 
-// start runs the snapshot reloader until ctx ends or stop is called.
+// start runs the snapshot reloader until ctx ends or stop is called, and
+// the telemetry queue until stop.
 func (b *builtinGateway) start(ctx context.Context) {
 	ctx, b.cancel = context.WithCancel(ctx)
 	b.done = make(chan struct{})
 	go func() {
 		defer close(b.done)
 		b.reloader.Run(ctx)
+	}()
+	var tctx context.Context
+	tctx, b.tstop = context.WithCancel(context.Background()) // outlives ctx: records of draining requests still count
+	b.tdone = make(chan struct{})
+	go func() {
+		defer close(b.tdone)
+		b.telemetry.Run(tctx)
 	}()
 }
 
@@ -120,4 +139,8 @@ func (b *builtinGateway) stop() {
 	}
 	b.gw.Close()
 	b.closeCounters()
+	if b.tstop != nil {
+		b.tstop() // ships the last records
+		<-b.tdone
+	}
 }

@@ -38,6 +38,7 @@ type options struct {
 	store       string
 	mgmtAddr    string
 	gatewayAddr string
+	gatewayTLS  string
 	portalAddr  string
 	opsAddr     string
 	echoAddr    string
@@ -58,6 +59,11 @@ type options struct {
 	requestTimeout        time.Duration
 	maxHeaderBytes        int
 	maxBodyBytes          int64
+
+	// telemetry
+	accessLog          bool
+	accessLogOut       io.Writer // where --access-log writes (serve's stdout); not a flag
+	telemetryRetention time.Duration
 }
 
 func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
@@ -67,6 +73,7 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.store, "store", "", "store: empty for SQLite in the data dir, a file path, or postgres://user@host/db")
 	fs.StringVar(&o.mgmtAddr, "mgmt-addr", ":8001", "management API and admin console listen address")
 	fs.StringVar(&o.gatewayAddr, "gateway-addr", ":8080", "gateway listen address")
+	fs.StringVar(&o.gatewayTLS, "gateway-tls-addr", "", "gateway (self-hosted): HTTPS listen address presenting the certificates of the gateway's hostname configurations by SNI (--tls-cert as the default)")
 	fs.StringVar(&o.portalAddr, "portal-addr", ":8002", "developer portal listen address")
 	fs.StringVar(&o.opsAddr, "ops-addr", ":8081", "operations address: /metrics, /healthz, /readyz")
 	fs.StringVar(&o.echoAddr, "echo-addr", "127.0.0.1:0", "loopback address of the built-in echo backend (port 0 picks a free one)")
@@ -85,6 +92,9 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 0, "gateway: time for a whole proxied exchange, body included (0: no limit)")
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 32<<10, "gateway: largest request line and headers (431 above it)")
 	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", 100<<20, "gateway: largest request body of APIs that set no maxRequestBodyBytes (413 above it)")
+	fs.BoolVar(&o.accessLog, "access-log", false, "gateway: write one JSON line per request (the telemetry record) to stdout")
+	o.telemetryRetention = defaultTelemetryRetention
+	fs.Var(retentionFlag{&o.telemetryRetention}, "telemetry-retention", "management plane: keep request records and reports this long, e.g. 30d or 72h (0: forever)")
 	return fs
 }
 

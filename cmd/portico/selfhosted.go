@@ -21,6 +21,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/gwsync/agent"
+	"github.com/portico-gw/portico/internal/telemetry"
 )
 
 // mgmtClient is the HTTP client towards the management plane, trusting
@@ -88,7 +89,17 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		return err
 	}
 	defer closeCounters()
+	// Request records go to the agent's on-disk buffer, which sends them to
+	// the management plane (POST /gateway/v1/telemetry).
+	var shipTo *agent.Agent // set below, before the queue runs
+	tq, err := newTelemetryQueue(o, log, reg, tok.GatewayID, "", telemetry.ShipperFunc(func(ctx context.Context, b *telemetry.Batch) error {
+		return shipTo.Ship(ctx, b)
+	}))
+	if err != nil {
+		return err
+	}
 	gw, err := gateway.New(gateway.Config{
+		Telemetry: tq,
 		Counters:  counters,
 		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
 		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
@@ -103,10 +114,19 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	ag, err := agent.New(agent.Config{
 		MgmtURL: o.mgmtURL, Token: o.token, BackupDir: backupDir, Gateway: gw, HTTPClient: client,
 		Logger: log, Registerer: reg, Version: versionString(), Hostname: hostname, Requests: counter.n.Load,
+		TelemetryMetrics: tq.Metrics(),
 	})
 	if err != nil {
 		return err
 	}
+	shipTo = ag
+	telemetryCtx, stopTelemetry := context.WithCancel(context.Background())
+	defer stopTelemetry()
+	telemetryDone := make(chan struct{})
+	go func() {
+		defer close(telemetryDone)
+		tq.Run(telemetryCtx)
+	}()
 	if err := ag.Restore(ctx); err != nil {
 		log.Error("cannot restore the configuration backup; waiting for the management plane", "dir", backupDir, "err", err)
 	}
@@ -136,6 +156,25 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		return err
 	}
 	servers := []*listener{gwL, opsL}
+	if o.gatewayTLS != "" {
+		var fallback []tls.Certificate
+		if o.tlsCert != "" {
+			cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+			if err != nil {
+				return fmt.Errorf("load TLS certificate: %w", err)
+			}
+			fallback = []tls.Certificate{cert}
+		}
+		tlsL, err := listen("gateway (TLS)", o.gatewayTLS, nil)
+		if err != nil {
+			return err
+		}
+		tsrv := gw.NewServer()
+		tsrv.Handler = counter
+		tsrv.TLSConfig = gw.TLSConfig(fallback)
+		tlsL.srv, tlsL.https = tsrv, true
+		servers = append(servers, tlsL)
+	}
 	errc := make(chan error, len(servers))
 	for _, l := range servers {
 		go func(l *listener) {
@@ -159,6 +198,9 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 
 	fmt.Fprintf(stdout, "Portico %s self-hosted gateway %q (instance %s)\n", versionString(), tok.GatewayID, ag.InstanceID())
 	fmt.Fprintf(stdout, "  gateway           %s\n", gwL.url())
+	if o.gatewayTLS != "" {
+		fmt.Fprintf(stdout, "  gateway (TLS)     %s  (certificates of the hostname configurations)\n", servers[len(servers)-1].url())
+	}
 	fmt.Fprintf(stdout, "  ops               %s/metrics  /healthz  /readyz\n", opsL.url())
 	fmt.Fprintf(stdout, "  management plane  %s (token expires %s)\n", o.mgmtURL, tok.Expiry.Format(time.RFC3339))
 	fmt.Fprintf(stdout, "  backup            %s\n", backupDir)
@@ -183,6 +225,8 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		}(l)
 	}
 	wg.Wait()
+	stopTelemetry() // the last records go to the buffer, which the agent tries to send as it stops
+	<-telemetryDone
 	stopAgent() // sends the stop heartbeat
 	<-agentDone
 	log.Info("stopped")

@@ -18,9 +18,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/portico-gw/portico/internal/console"
 	"github.com/portico-gw/portico/internal/echo"
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/portal"
+	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/secret"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
@@ -158,6 +161,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	}
 	echoURL := "http://" + echoL.ln.Addr().String()
 
+	o.accessLogOut = stdout
 	gw, err := newBuiltinGateway(ctx, o, log, st, reg, ready, withGateway)
 	if err != nil {
 		return err
@@ -170,6 +174,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	// them on local commits at once and on other replicas' within 250 ms.
 	watcher := gwsync.NewWatcher(rev)
 	go watcher.Poll(ctx, st, 250*time.Millisecond)
+	go runTelemetryRetention(ctx, st, o.telemetryRetention, log)
 	onCommit := func(rev int64) {
 		watcher.Set(rev)
 		if gw != nil {
@@ -188,7 +193,14 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	mgmtMux := http.NewServeMux()
 	syncSrv := gwsync.NewServer(st, watcher, log)
 	mgmtMux.Handle("/gateway/v1/", syncSrv)
-	mgmtMux.Handle("/", m.Handler())
+	// Developer portal (own address) and admin console (management address,
+	// beside /api/): both call the management API in-process.
+	mailer := &web.Mailer{SMTP: smtpFromEnv(), Log: log}
+	dev := portal.New(portal.Config{Mgmt: m.Handler(), AdminToken: token, Store: st, GatewayURL: gatewayPublicURL(o),
+		PublicURL: os.Getenv("PORTICO_PORTAL_URL"), Mailer: mailer, Logger: log})
+	mgmtMux.Handle("/api/", m.Handler())
+	mgmtMux.Handle("/", console.New(console.Config{Mgmt: m.Handler(), AdminToken: token, Store: st, Mailer: mailer, Logger: log,
+		PortalURL: publicURL(os.Getenv("PORTICO_PORTAL_URL"), o.portalAddr), GatewayURL: gatewayPublicURL(o)}).Handler())
 	mgmtL, err := listen("management API", o.mgmtAddr, mgmtMux)
 	if err != nil {
 		return err
@@ -197,7 +209,11 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	if err != nil {
 		return err
 	}
-	servers := []*listener{echoL, mgmtL, opsL}
+	portalL, err := listen("developer portal", o.portalAddr, dev.Handler())
+	if err != nil {
+		return err
+	}
+	servers := []*listener{echoL, mgmtL, opsL, portalL}
 	if gw != nil {
 		gwL, err := gw.listen()
 		if err != nil {
@@ -232,7 +248,8 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 		fmt.Fprintf(stdout, "  gateway           none (mgmt mode: run self-hosted gateways)\n")
 	}
 	fmt.Fprintf(stdout, "  ops               %s/metrics  /healthz  /readyz\n", opsL.url())
-	fmt.Fprintf(stdout, "  developer portal  not available in this version (flag --portal-addr %s reserved)\n", o.portalAddr)
+	fmt.Fprintf(stdout, "  developer portal  %s/\n", portalL.url())
+	fmt.Fprintf(stdout, "  admin console     %s/          (sign in with the admin token)\n", mgmtL.url())
 	if tokenCreated {
 		fmt.Fprintf(stdout, "Admin token (shown once; also in %s): %s\n", filepath.Join(o.dataDir, "admin-token"), token)
 	}
@@ -285,4 +302,35 @@ func gatewayPublicURL(o *options) string {
 		scheme = "https"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// smtpFromEnv configures the portal's e-mail delivery from
+// PORTICO_SMTP_ADDR (host:port), PORTICO_SMTP_FROM, PORTICO_SMTP_USERNAME
+// and PORTICO_SMTP_PASSWORD; nil (messages only logged and kept in the
+// console's outbox) when PORTICO_SMTP_ADDR is unset.
+func smtpFromEnv() *web.SMTPConfig {
+	addr := os.Getenv("PORTICO_SMTP_ADDR")
+	if addr == "" {
+		return nil
+	}
+	from := os.Getenv("PORTICO_SMTP_FROM")
+	if from == "" {
+		from = "portico@localhost"
+	}
+	return &web.SMTPConfig{Addr: addr, From: from, Username: os.Getenv("PORTICO_SMTP_USERNAME"), Password: os.Getenv("PORTICO_SMTP_PASSWORD")}
+}
+
+// publicURL is explicit when set, else http://localhost:<port> of addr.
+func publicURL(explicit, addr string) string {
+	if explicit != "" {
+		return explicit
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

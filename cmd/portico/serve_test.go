@@ -413,7 +413,7 @@ func TestServeSmoke(t *testing.T) {
 	t.Setenv("PORTICO_ADMIN_TOKEN", e2eToken)
 	t.Setenv("PORTICO_GATEWAY_URL", "")
 	o := &options{dataDir: t.TempDir(), mgmtAddr: freeAddr(t), gatewayAddr: freeAddr(t), opsAddr: freeAddr(t), echoAddr: "127.0.0.1:0",
-		portalAddr: ":8002", shutdown: 5 * time.Second}
+		portalAddr: freeAddr(t), shutdown: 5 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- serve(ctx, o, slog.New(slog.DiscardHandler), io.Discard, true) }()

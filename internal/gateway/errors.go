@@ -31,37 +31,47 @@ const (
 	ReasonClientDisconnected = "ClientConnectionFailure"
 )
 
+// Sources of the gateway's own errors (RequestError.Source).
+const (
+	SourceConfiguration  = "configuration"
+	SourceAuthorization  = "authorization"
+	SourceRequest        = "request"
+	SourceForwardRequest = "forward-request"
+	SourceGateway        = "gateway"
+	SourceClient         = "client"
+)
+
 // StatusClientClosedRequest is the status recorded (never sent) for a
 // request whose client went away before the answer was complete.
 const StatusClientClosedRequest = 499
 
 func errAPINotFound() *RequestError {
-	return &RequestError{Status: http.StatusNotFound, Reason: ReasonAPINotFound, Message: msgNotFound}
+	return &RequestError{Status: http.StatusNotFound, Reason: ReasonAPINotFound, Message: msgNotFound, Source: SourceConfiguration, Section: "inbound"}
 }
 
 func errOperationNotFound() *RequestError {
-	return &RequestError{Status: http.StatusNotFound, Reason: ReasonOperationNotFound, Message: msgNotFound}
+	return &RequestError{Status: http.StatusNotFound, Reason: ReasonOperationNotFound, Message: msgNotFound, Source: SourceConfiguration, Section: "inbound"}
 }
 
 func errMissingKey() *RequestError {
-	return &RequestError{Status: http.StatusUnauthorized, Reason: ReasonKeyNotFound, Message: msgMissingKey}
+	return &RequestError{Status: http.StatusUnauthorized, Reason: ReasonKeyNotFound, Message: msgMissingKey, Source: SourceAuthorization, Section: "inbound"}
 }
 
 func errInvalidKey() *RequestError {
-	return &RequestError{Status: http.StatusUnauthorized, Reason: ReasonKeyInvalid, Message: msgInvalidKey}
+	return &RequestError{Status: http.StatusUnauthorized, Reason: ReasonKeyInvalid, Message: msgInvalidKey, Source: SourceAuthorization, Section: "inbound"}
 }
 
 func errNotReady() *RequestError {
-	return &RequestError{Status: http.StatusServiceUnavailable, Reason: ReasonNotReady, Message: msgNotReady}
+	return &RequestError{Status: http.StatusServiceUnavailable, Reason: ReasonNotReady, Message: msgNotReady, Source: SourceGateway, Section: "inbound"}
 }
 
 func errBodyTooLarge(limit int64, cause error) *RequestError {
-	return &RequestError{Status: http.StatusRequestEntityTooLarge, Reason: ReasonBodyTooLarge,
+	return &RequestError{Status: http.StatusRequestEntityTooLarge, Reason: ReasonBodyTooLarge, Source: SourceRequest, Section: "inbound",
 		Message: fmt.Sprintf("Request entity too large: the request body exceeds the limit of %d bytes for this API.", limit), Err: cause}
 }
 
 func errHeadersTooLarge(limit int) *RequestError {
-	return &RequestError{Status: http.StatusRequestHeaderFieldsTooLarge, Reason: ReasonHeadersTooLarge,
+	return &RequestError{Status: http.StatusRequestHeaderFieldsTooLarge, Reason: ReasonHeadersTooLarge, Source: SourceRequest, Section: "inbound",
 		Message: fmt.Sprintf("Request header fields too large: the request line and headers exceed the limit of %d bytes.", limit)}
 }
 

@@ -33,6 +33,7 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -45,6 +46,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/telemetry"
 )
 
 // StatusPath is APIM's health probe path, answered on the gateway port.
@@ -112,6 +114,19 @@ type Config struct {
 	// instead of the default pooled *http.Transport (tests, benchmarks).
 	// It is called once per origin and the result is kept across snapshots.
 	Transport func(scheme, host string) http.RoundTripper
+
+	// Telemetry, when set, receives one record per request once its
+	// response is complete (nil: no records are built).
+	Telemetry TelemetrySink
+	// InstanceID names this gateway process in telemetry records.
+	InstanceID string
+}
+
+// TelemetrySink receives the gateway's request records (a
+// *telemetry.Queue). Record is called on the goroutine that served the
+// request, so it must not block; it takes ownership of r.
+type TelemetrySink interface {
+	Record(r *telemetry.Record)
 }
 
 func (c *Config) defaults() {
@@ -215,15 +230,19 @@ func (g *Gateway) NewServer() *http.Server {
 	}
 }
 
-// statusWriter records the status of the response for metrics.
+// statusWriter records the status of the response, when it started and
+// how many body bytes it had, for metrics and telemetry.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	started time.Time // when the final status was written
+	written int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
+		w.started = time.Now()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -231,17 +250,34 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.started = time.Now()
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach Flush and Hijack.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// handled is a Request and its response writer, allocated together.
+// handled is a Request, its response writer and its body counter,
+// allocated together.
 type handled struct {
 	Request
-	w statusWriter
+	w    statusWriter
+	body countingBody
+}
+
+// countingBody counts the request body bytes read (for telemetry).
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 // ServeHTTP handles one API request; see the package comment for the steps.
@@ -250,7 +286,7 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	req, w := &h.Request, &h.w
 	w.ResponseWriter = rw
 	rw.Header().Set("X-Request-Id", req.ID)
-	defer g.record(req, w)
+	defer g.record(h)
 
 	if r.URL.Path == StatusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		g.serveStatus(w, req)
@@ -299,10 +335,14 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	out := r.WithContext(ctx)
+	if g.cfg.Telemetry != nil && r.Body != nil && r.Body != http.NoBody {
+		h.body.ReadCloser = r.Body
+		out.Body = &h.body
+	}
 	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
 		// Cut a body of unknown length at the limit; the transport then
 		// fails and proxyError answers 413 (or the backend sees the cut).
-		out.Body = http.MaxBytesReader(rw, r.Body, limit)
+		out.Body = http.MaxBytesReader(rw, out.Body, limit)
 	}
 	pipe, err := op.Pipeline(req.Product)
 	switch {
@@ -331,8 +371,11 @@ func (g *Gateway) serveStatus(w http.ResponseWriter, req *Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// record counts a finished request.
-func (g *Gateway) record(req *Request, w *statusWriter) {
+// record counts a finished request and, with telemetry on, builds its
+// record.
+func (g *Gateway) record(h *handled) {
+	req, w := &h.Request, &h.w
+	end := time.Now()
 	status := w.status
 	switch {
 	case req.Err != nil && req.Err.Status == StatusClientClosedRequest:
@@ -353,7 +396,74 @@ func (g *Gateway) record(req *Request, w *statusWriter) {
 		product = req.Product.ID
 	}
 	g.metrics.requests.WithLabelValues(api, op, product, statusClass(status)).Inc()
-	g.metrics.duration.WithLabelValues(api).Observe(time.Since(req.Start).Seconds())
+	g.metrics.duration.WithLabelValues(api).Observe(end.Sub(req.Start).Seconds())
+	var client time.Duration
+	if !w.started.IsZero() {
+		client = end.Sub(w.started)
+		g.metrics.client.WithLabelValues(api).Observe(client.Seconds())
+	}
+	if g.cfg.Telemetry == nil {
+		return
+	}
+	rec := telemetry.NewRecord()
+	rec.Time = req.Start.UTC().Truncate(time.Microsecond) // the store keeps microseconds
+	rec.RequestID = req.ID
+	rec.GatewayID, rec.InstanceID = g.cfg.GatewayID, g.cfg.InstanceID
+	rec.APIID, rec.OperationID, rec.ProductID = api, op, product
+	rec.SubscriptionID, rec.UserID = req.SubscriptionID, req.UserID
+	rec.ClientIP = remoteHost(req.In.RemoteAddr)
+	rec.Method = req.In.Method
+	rec.URL = requestURL(req)
+	rec.ResponseCode, rec.BackendResponseCode = status, req.BackendStatus
+	rec.RequestSize, rec.ResponseSize = h.body.n, w.written
+	rec.TotalTime, rec.BackendTime, rec.ClientTime = end.Sub(req.Start), req.BackendTime, client
+	rec.Cache = telemetry.CacheNone
+	if e := req.Err; e != nil {
+		rec.LastErrorSource, rec.LastErrorSection, rec.LastErrorReason = e.Source, e.Section, e.Reason
+		rec.LastErrorMessage = e.Message
+		if e.Err != nil {
+			rec.LastErrorMessage = e.Message + ": " + e.Err.Error()
+		}
+	}
+	if req.BackendURL != nil {
+		rec.BackendURL = req.BackendURL.String()
+	}
+	g.cfg.Telemetry.Record(rec)
+}
+
+// requestURL is the request's URL as the client sent it (scheme, host,
+// path and query) with the subscription key query parameter masked.
+func requestURL(req *Request) string {
+	r := req.In
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	keyQuery := defaultKeyQuery
+	if req.API != nil {
+		keyQuery = req.API.KeyQuery
+	}
+	path, query, hasQuery := strings.Cut(r.RequestURI, "?")
+	if r.RequestURI == "" || strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+		path, query, hasQuery = r.URL.EscapedPath(), r.URL.RawQuery, r.URL.RawQuery != "" || r.URL.ForceQuery
+	}
+	if !hasQuery {
+		return scheme + r.Host + path
+	}
+	return scheme + r.Host + path + "?" + telemetry.MaskQuery(query, keyQuery)
+}
+
+// defaultKeyQuery is APIM's subscription key query parameter, masked in the
+// URLs of requests that matched no API.
+const defaultKeyQuery = "subscription-key"
+
+// remoteHost returns the host part of a "host:port" peer address without
+// allocating.
+func remoteHost(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 && !strings.HasSuffix(addr, "]") {
+		addr = addr[:i]
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
 }
 
 // headerSize is the size of the request line and header fields as sent

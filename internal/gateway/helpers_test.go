@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,19 @@ func (b *backend) last(t testing.TB) seen {
 		t.Fatal("the backend received no request")
 	}
 	return b.reqs[len(b.reqs)-1]
+}
+
+// receivedWithLength reports whether a request with Content-Length n
+// arrived after the first `after` requests.
+func (b *backend) receivedWithLength(after, n int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, r := range b.reqs[min(after, len(b.reqs)):] {
+		if r.header.Get("Content-Length") == strconv.Itoa(n) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *backend) received() int {

@@ -16,6 +16,7 @@ type metrics struct {
 	requests      *prometheus.CounterVec   // api, operation, product, status_class
 	duration      *prometheus.HistogramVec // api
 	backend       *prometheus.HistogramVec // api
+	client        *prometheus.HistogramVec // api
 	revision      prometheus.Gauge
 	buildFailures prometheus.Counter
 	objectErrors  *prometheus.GaugeVec // kind, id
@@ -34,6 +35,9 @@ func newMetrics(gatewayID string, reg prometheus.Registerer) (*metrics, error) {
 		backend: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "portico_gateway_backend_duration_seconds", Help: "Time from sending a request to a backend until its response headers arrived (or the attempt failed).", ConstLabels: cl, Buckets: buckets,
 		}, []string{"api"}),
+		client: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "portico_gateway_client_duration_seconds", Help: "Time spent writing responses to clients, from the response headers until the handler returned.", ConstLabels: cl, Buckets: buckets,
+		}, []string{"api"}),
 		revision: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "portico_gateway_snapshot_revision", Help: "Config revision of the snapshot the gateway serves from (0 before the first).", ConstLabels: cl,
 		}),
@@ -45,7 +49,7 @@ func newMetrics(gatewayID string, reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"kind", "id"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.duration, m.backend, m.revision, m.buildFailures, m.objectErrors} {
+		for _, c := range []prometheus.Collector{m.requests, m.duration, m.backend, m.client, m.revision, m.buildFailures, m.objectErrors} {
 			if err := reg.Register(c); err != nil {
 				var are prometheus.AlreadyRegisteredError
 				if errors.As(err, &are) {

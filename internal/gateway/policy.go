@@ -22,7 +22,7 @@ const (
 )
 
 func errPolicyNotCompiled(err error) *RequestError {
-	return &RequestError{Status: http.StatusInternalServerError, Reason: ReasonPolicyNotCompiled, Message: msgInternal, Err: err}
+	return &RequestError{Status: http.StatusInternalServerError, Reason: ReasonPolicyNotCompiled, Message: msgInternal, Err: err, Source: SourceConfiguration, Section: "inbound"}
 }
 
 // runPolicies serves a request whose operation has a non-trivial effective
@@ -65,7 +65,7 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	p.Run(c)
 
 	if le := c.LastError; le != nil {
-		req.Err = &RequestError{Status: le.Status, Reason: le.Reason, Message: le.Message, Err: le.Err}
+		req.Err = &RequestError{Status: le.Status, Reason: le.Reason, Message: le.Message, Err: le.Err, Source: le.Source, Section: le.Section}
 		if le.Status == StatusClientClosedRequest {
 			c.Response.Body.Close()
 			return

@@ -107,14 +107,14 @@ func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.Is(r.Context().Err(), context.Canceled):
-		req.Err = &RequestError{Status: StatusClientClosedRequest, Reason: ReasonClientDisconnected, Message: "client closed the request", Err: err}
+		req.Err = &RequestError{Status: StatusClientClosedRequest, Reason: ReasonClientDisconnected, Message: "client closed the request", Err: err, Source: SourceClient, Section: "backend"}
 		return
 	case errors.As(err, &mbe):
 		e = errBodyTooLarge(mbe.Limit, err)
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		e = &RequestError{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout, Message: msgTimeout, Err: err}
+		e = &RequestError{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout, Message: msgTimeout, Err: err, Source: SourceForwardRequest, Section: "backend"}
 	default:
-		e = &RequestError{Status: http.StatusBadGateway, Reason: ReasonBackendConnection, Message: msgBadGateway, Err: err}
+		e = &RequestError{Status: http.StatusBadGateway, Reason: ReasonBackendConnection, Message: msgBadGateway, Err: err, Source: SourceForwardRequest, Section: "backend"}
 	}
 	req.Err = e
 	if e.Status >= 500 {
@@ -137,7 +137,11 @@ func (t backendTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	start := time.Now()
 	res, err := rt.RoundTrip(out)
 	if req := FromContext(out.Context()); req != nil && req.API != nil {
-		t.g.metrics.backend.WithLabelValues(req.API.ID).Observe(time.Since(start).Seconds())
+		d := time.Since(start)
+		t.g.metrics.backend.WithLabelValues(req.API.ID).Observe(d.Seconds())
+		// RoundTrip runs on the goroutine serving the request, which owns req.
+		req.BackendTime += d
+		req.BackendURL = out.URL
 	}
 	return res, err
 }

@@ -104,7 +104,9 @@ func TestBodyLimit(t *testing.T) {
 				if !strings.HasPrefix(r.body, `{"statusCode":413,"message":"Request entity too large`) || r.header.Get("Content-Type") != "application/json" {
 					t.Fatalf("413 body %q (%s)", r.body, r.header.Get("Content-Type"))
 				}
-				if !tc.chunked && be.received() != before {
+				// Compared by Content-Length: the cut body of a previous
+				// chunked case may reach the backend late.
+				if !tc.chunked && be.receivedWithLength(before, tc.size) {
 					t.Fatal("a body refused on its Content-Length reached the backend")
 				}
 				return

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/portico-gw/portico/internal/router"
@@ -60,6 +61,10 @@ type Request struct {
 	// BackendStatus is the status the backend answered with; 0 when the
 	// request never reached it.
 	BackendStatus int
+	// BackendTime is the time spent waiting for backend response headers,
+	// summed over the attempts; BackendURL is the last URL forwarded to.
+	BackendTime time.Duration
+	BackendURL  *url.URL
 
 	match router.Match
 }
@@ -81,6 +86,12 @@ type RequestError struct {
 	Status int
 	// Reason is a short stable identifier, e.g. "SubscriptionKeyNotFound".
 	Reason string
+	// Source and Section say where the error arose, as APIM's
+	// context.LastError: a policy name or a gateway stage ("configuration",
+	// "authorization", "request", "forward-request", "gateway", "client"),
+	// and "inbound", "backend", "outbound" or "on-error".
+	Source  string
+	Section string
 	// Message is the client-facing message.
 	Message string
 	// Err is the underlying cause, or nil.

@@ -208,7 +208,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	return tok.GatewayID, true
 }
 
-// ServeHTTP serves GET /gateway/v1/config and POST /gateway/v1/heartbeat.
+// ServeHTTP serves GET /gateway/v1/config, POST /gateway/v1/heartbeat and
+// POST /gateway/v1/telemetry.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/gateway/v1/config" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
@@ -218,6 +219,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/gateway/v1/heartbeat" && r.Method == http.MethodPost:
 		if gw, ok := s.authenticate(w, r); ok {
 			s.serveHeartbeat(w, r, gw)
+		}
+	case r.URL.Path == "/gateway/v1/telemetry" && r.Method == http.MethodPost:
+		if gw, ok := s.authenticate(w, r); ok {
+			s.serveTelemetry(w, r, gw)
 		}
 	default:
 		problem(w, http.StatusNotFound, "NotFound", "no gateway endpoint "+r.Method+" "+r.URL.Path)

@@ -115,6 +115,7 @@ func (s *Server) buildAPIDoc() obj {
 	paths["/api/v1/apis/{apiId}/policy"] = policyOps("api-policy", []obj{idParam("apiId")})
 	paths["/api/v1/products/{productId}/policy"] = policyOps("product-policy", []obj{idParam("productId")})
 	paths["/api/v1/apis/{apiId}/operations/{operationId}/policy"] = policyOps("operation-policy", []obj{idParam("apiId"), idParam("operationId")})
+	addReportDocs(paths, problem)
 	paths["/api/v1/auditLog"] = obj{"get": obj{"operationId": "list-audit-log", "tags": []string{"audit"}, "parameters": listParams[:2], "responses": obj{"200": obj{"description": "newest first"}, "default": problem}}}
 	version := s.cfg.Version
 	if version == "" {

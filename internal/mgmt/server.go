@@ -79,6 +79,7 @@ func (s *Server) routes() {
 	s.routeNamedValueActions()
 	s.routePolicies()
 	s.routeGatewayActions()
+	s.routeReports()
 	s.mux.HandleFunc("GET /api/v1/auditLog", s.handleAuditLog)
 	s.mux.HandleFunc("GET /api/v1/revision", s.handleRevision)
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -124,9 +124,10 @@ type Tx interface {
 	Audit(ctx context.Context, e AuditEntry) error
 }
 
-// Store is the configuration database.
+// Store is the configuration database; it also keeps request telemetry.
 type Store interface {
 	Reader
+	Telemetry
 	// Update runs fn in one write transaction that bumps the config revision.
 	// When fn returns an error nothing is written and that error is returned.
 	Update(ctx context.Context, fn func(Tx) error) (revision int64, err error)

@@ -28,6 +28,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/telemetry"
 )
 
 // Sync states, as reported in heartbeats and the portico_gateway_sync_state
@@ -58,6 +59,12 @@ type Config struct {
 	// (reported per heartbeat interval).
 	Requests func() int64
 
+	// TelemetryMetrics counts lost records (the telemetry queue's
+	// metrics); TelemetryBufferBytes bounds the on-disk buffer of batches
+	// waiting to be sent (DefaultTelemetryBufferBytes).
+	TelemetryMetrics     *telemetry.Metrics
+	TelemetryBufferBytes int64
+
 	Wait              time.Duration // long-poll duration (30 s)
 	PollInterval      time.Duration // polling fallback (10 s)
 	HeartbeatInterval time.Duration // gwsync.HeartbeatInterval
@@ -77,8 +84,8 @@ type Agent struct {
 
 	pending   atomic.Pointer[snapshot.Config]
 	fromBack  atomic.Bool
-	state     atomic.Value // string
-	have      atomic.Int64 // revision held (acknowledged by the server)
+	state     atomic.Value     // string
+	have      atomic.Int64     // revision held (acknowledged by the server)
 	etag      string           // content tag of held
 	held      *snapshot.Config // the configuration being served (base of deltas)
 	lastReqs  int64
@@ -91,6 +98,10 @@ type Agent struct {
 	mFails   *prometheus.CounterVec
 	mBackups prometheus.Counter
 	mDeltas  prometheus.Counter
+
+	spool     *spool // telemetry batches waiting to be sent (spool.go)
+	tm        *telemetry.Metrics
+	mUploaded prometheus.Counter
 }
 
 // New validates cfg, opens the backup directory and reads the instance id.
@@ -154,6 +165,9 @@ func New(cfg Config) (*Agent, error) {
 			}
 		}
 	}
+	if err := a.initTelemetry(); err != nil {
+		return nil, err
+	}
 	a.mExpiry.Set(float64(tok.Expiry.Unix()))
 	a.setState(StateStarting)
 	return a, nil
@@ -200,10 +214,14 @@ func (a *Agent) Restore(ctx context.Context) error {
 func (a *Agent) Run(ctx context.Context) {
 	a.checkTokenExpiry()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		a.heartbeats(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.uploadTelemetry(ctx)
 	}()
 	a.syncLoop(ctx)
 	wg.Wait()

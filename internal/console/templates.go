@@ -1,0 +1,70 @@
+package console
+
+import (
+	"html/template"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portico-gw/portico/internal/portal/web"
+)
+
+var funcs = template.FuncMap{
+	"lower":     strings.ToLower,
+	"hasPrefix": strings.HasPrefix,
+	"join":      strings.Join,
+	"deref":     func(b *bool) bool { return b != nil && *b },
+	"limit": func(n *int) string {
+		if n == nil {
+			return ""
+		}
+		return strconv.Itoa(*n)
+	},
+	"date": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04")
+	},
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"num":  web.FormatNumber,
+	"list": func(xs ...string) []string { return xs },
+	"args": func(csrf, id, state, label, filter string) actArgs {
+		return actArgs{CSRF: csrf, ID: id, State: state, Label: label, Filter: filter}
+	},
+	"hasAPI": func(list []named, id string) bool { return hasName(list, id) },
+}
+
+// actArgs feeds the subscription action button template.
+type actArgs struct {
+	CSRF, ID, State, Label, Filter string
+}
+
+func hasName(list []named, id string) bool {
+	for _, n := range list {
+		if n.Name == id {
+			return true
+		}
+	}
+	return false
+}
+
+func parsePages() map[string]*template.Template {
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	pages := map[string]*template.Template{}
+	names, _ := fs.Glob(templateFS, "templates/*.html")
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		pages[base] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
+	}
+	return pages
+}
