@@ -51,6 +51,8 @@ type options struct {
 	token       string
 	mgmtCA      string
 	backupDir   string
+
+	smtpAddr, smtpFrom, smtpUsername, smtpPassword string
 	shutdown    time.Duration
 
 	// gateway limits and timeouts
@@ -86,6 +88,10 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.token, "token", "", "gateway: gateway token (also PORTICO_GATEWAY_TOKEN)")
 	fs.StringVar(&o.mgmtCA, "mgmt-ca", "", "gateway: PEM CA bundle to trust for the management plane")
 	fs.StringVar(&o.backupDir, "backup-dir", "", "gateway: directory of the last good configuration and the instance id (default <data-dir>/gateway-backup)")
+	fs.StringVar(&o.smtpAddr, "smtp-addr", "", "portal: SMTP server host:port for confirmation and reset e-mails (unset: written to the log and the console's outbox)")
+	fs.StringVar(&o.smtpFrom, "smtp-from", "portico@localhost", "portal: sender address of e-mails")
+	fs.StringVar(&o.smtpUsername, "smtp-username", "", "portal: SMTP user (PLAIN auth)")
+	fs.StringVar(&o.smtpPassword, "smtp-password", "", "portal: SMTP password (prefer PORTICO_SMTP_PASSWORD to keep it out of the process list)")
 	fs.DurationVar(&o.shutdown, "shutdown-timeout", 30*time.Second, "how long to let in-flight requests finish on shutdown")
 	fs.DurationVar(&o.backendConnectTimeout, "backend-connect-timeout", 10*time.Second, "gateway: time to connect to a backend (TCP and TLS)")
 	fs.DurationVar(&o.backendTimeout, "backend-timeout", 300*time.Second, "gateway: time to wait for a backend's response headers (504 after it)")

@@ -195,7 +195,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	mgmtMux.Handle("/gateway/v1/", syncSrv)
 	// Developer portal (own address) and admin console (management address,
 	// beside /api/): both call the management API in-process.
-	mailer := &web.Mailer{SMTP: smtpFromEnv(), Log: log}
+	mailer := &web.Mailer{SMTP: smtpConfig(o), Log: log}
 	dev := portal.New(portal.Config{Mgmt: m.Handler(), AdminToken: token, Store: st, GatewayURL: gatewayPublicURL(o),
 		PublicURL: os.Getenv("PORTICO_PORTAL_URL"), Mailer: mailer, Logger: log})
 	mgmtMux.Handle("/api/", m.Handler())
@@ -304,20 +304,15 @@ func gatewayPublicURL(o *options) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// smtpFromEnv configures the portal's e-mail delivery from
-// PORTICO_SMTP_ADDR (host:port), PORTICO_SMTP_FROM, PORTICO_SMTP_USERNAME
-// and PORTICO_SMTP_PASSWORD; nil (messages only logged and kept in the
-// console's outbox) when PORTICO_SMTP_ADDR is unset.
-func smtpFromEnv() *web.SMTPConfig {
-	addr := os.Getenv("PORTICO_SMTP_ADDR")
-	if addr == "" {
+// smtpConfig configures the portal's e-mail delivery from --smtp-addr,
+// --smtp-from, --smtp-username and --smtp-password (or their PORTICO_SMTP_*
+// variables); nil (messages only logged and kept in the console's outbox)
+// when no server is set.
+func smtpConfig(o *options) *web.SMTPConfig {
+	if o.smtpAddr == "" {
 		return nil
 	}
-	from := os.Getenv("PORTICO_SMTP_FROM")
-	if from == "" {
-		from = "portico@localhost"
-	}
-	return &web.SMTPConfig{Addr: addr, From: from, Username: os.Getenv("PORTICO_SMTP_USERNAME"), Password: os.Getenv("PORTICO_SMTP_PASSWORD")}
+	return &web.SMTPConfig{Addr: o.smtpAddr, From: o.smtpFrom, Username: o.smtpUsername, Password: o.smtpPassword}
 }
 
 // publicURL is explicit when set, else http://localhost:<port> of addr.
