@@ -34,3 +34,46 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCachedResponse measures a GET answered by cache-lookup.
+func BenchmarkCachedResponse(b *testing.B) {
+	p := mustExprPipeline(b, `<policies><inbound><cache-lookup vary-by-developer="false" vary-by-developer-groups="false">
+		<vary-by-query-parameter>a</vary-by-query-parameter></cache-lookup></inbound><outbound><cache-store duration="60"/></outbound></policies>`)
+	cache := NewMemoryCache(1 << 20)
+	req := httptest.NewRequest("GET", "/api/users/42?a=1", nil)
+	be := &fakeBackend{}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		c := newCtx(req, be, nil, now)
+		c.Cache = cache
+		p.Run(c)
+		if c.Response.StatusCode != 200 {
+			b.Fatal(c.Response.StatusCode)
+		}
+	}
+	if be.calls != 1 {
+		b.Fatalf("backend called %d times", be.calls)
+	}
+}
+
+// BenchmarkConvert measures json-to-xml and xml-to-json on a small document.
+func BenchmarkConvert(b *testing.B) {
+	js := []byte(`{"order":{"id":7,"customer":{"name":"Ann","vip":true},"items":[{"sku":"a","qty":1},{"sku":"b","qty":2}]}}`)
+	x, err := JSONToXML(js)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("json-to-xml", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			JSONToXML(js)
+		}
+	})
+	b.Run("xml-to-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			XMLToJSON(x, false, false)
+		}
+	})
+}

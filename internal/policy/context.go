@@ -50,12 +50,24 @@ type Context struct {
 	// Counters keeps rate-limit and quota counters; nil disables limits
 	// (every call passes).
 	Counters Counters
+	// Cache is the cache of the cache-* policies; nil disables caching
+	// (lookups miss, stores do nothing). Like Counters it outlives
+	// snapshots.
+	Cache Cache
+	// Metric receives the metrics of emit-metric; nil drops them. It is
+	// called on the request's goroutine and must not block.
+	Metric func(m Metric)
+	// HTTPClient sends the calls of send-request and send-one-way-request;
+	// nil uses a shared client that does not follow redirects. It must not
+	// follow redirects either when set.
+	HTTPClient *http.Client
 	// Trace receives trace policy output; nil drops it.
 	Trace func(source, severity, message string)
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 
 	section  section
+	cacheKey string    // the key cache-lookup missed, for cache-store
 	expr     *exprView // the expressions' context object, built on first use
 	stopped  bool
 	elapsed  time.Duration

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/portico-gw/portico/internal/policy/expr"
 )
 
 // choose is <choose><when condition/>…<otherwise/></choose>.
@@ -103,15 +105,13 @@ func (s *setVariable) Apply(c *Context) error {
 // set-body inside: it answers the request and stops the pipeline.
 type returnResponse struct {
 	StepInfo
-	steps []Step
+	varName string // response-variable-name: start from this send-request response
+	steps   []Step
 }
 
 func newReturnResponse(b *Builder) (Step, error) {
 	s := &returnResponse{StepInfo: b.Info()}
-	if b.Has("response-variable-name") {
-		b.Str("response-variable-name", false)
-		b.Errorf("response-variable-name", "attribute \"response-variable-name\" is not supported by Portico yet")
-	}
+	s.varName = b.Str("response-variable-name", false)
 	for _, ch := range b.Children("set-status", "set-header", "set-body") {
 		st, err := b.c.element(ch.Node(), ch.path, outbound)
 		if err != nil {
@@ -127,8 +127,37 @@ func newReturnResponse(b *Builder) (Step, error) {
 
 func (s *returnResponse) branches() []branch { return []branch{{label: "response", steps: s.steps}} }
 
+func (s *returnResponse) describe() string {
+	if s.varName != "" {
+		return fmt.Sprintf("response-variable-name=%q", s.varName)
+	}
+	return ""
+}
+
 func (s *returnResponse) Apply(c *Context) error {
 	c.Response.reset(http.StatusOK)
+	if s.varName != "" {
+		v, _ := c.Var(s.varName)
+		res, ok := v.(*expr.Response)
+		if !ok || res == nil {
+			return exprError(fmt.Errorf("return-response: variable %q does not hold a response (%T)", s.varName, v))
+		}
+		var data []byte
+		if res.Body != nil {
+			var err error
+			if data, err = res.Body.Bytes(); err != nil {
+				return exprError(fmt.Errorf("return-response: the body of %q: %w", s.varName, err))
+			}
+		}
+		c.Response.StatusCode = res.StatusCode
+		for k, vs := range res.Headers {
+			c.Response.Header[k] = append([]string(nil), vs...)
+		}
+		for _, k := range []string{"Connection", "Keep-Alive", "Transfer-Encoding", "Content-Length"} {
+			c.Response.Header.Del(k)
+		}
+		c.Response.Body.Set(data)
+	}
 	sec := c.section
 	c.section = outbound
 	err := runSteps(c, s.steps)

@@ -90,8 +90,10 @@ func (s *setHeader) describe() string {
 	return d
 }
 
-func (s *setHeader) Apply(c *Context) error {
-	h := c.headers()
+func (s *setHeader) Apply(c *Context) error { return s.edit(c, c.headers()) }
+
+// edit applies the header change to h (send-request edits its own headers).
+func (s *setHeader) edit(c *Context, h http.Header) error {
 	switch s.action {
 	case "delete":
 		delete(h, s.name)

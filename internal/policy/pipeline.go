@@ -88,11 +88,31 @@ type located struct {
 func (l *located) Error() string { return l.info.Path + ": " + l.err.Error() }
 func (l *located) Unwrap() error { return l.err }
 
+// StepObserver sees every step the runner executes, nested ones (choose
+// branches) included, in order: BeforeStep right before Apply, AfterStep
+// right after it with Apply's error. The runner looks for it on
+// Context.Backend (an optional interface, like http.Flusher), so a gateway
+// turns it on per request by handing a Backend that implements it; the
+// policy debugger does. Observers run on the request's goroutine, may read
+// c but must not modify it, and cost nothing when absent.
+type StepObserver interface {
+	BeforeStep(c *Context, st *StepInfo)
+	AfterStep(c *Context, st *StepInfo, err error)
+}
+
 // runSteps runs steps in order until one fails or stops the pipeline.
 // Steps holding nested steps (choose) call it for their branches.
 func runSteps(c *Context, steps []Step) error {
+	obs, _ := c.Backend.(StepObserver)
 	for _, st := range steps {
-		if err := st.Apply(c); err != nil {
+		if obs != nil {
+			obs.BeforeStep(c, st.Info())
+		}
+		err := st.Apply(c)
+		if obs != nil {
+			obs.AfterStep(c, st.Info(), err)
+		}
+		if err != nil {
 			var l *located
 			if errors.As(err, &l) {
 				return l

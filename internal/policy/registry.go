@@ -58,16 +58,32 @@ func factories() map[string]entry {
 		"return-response": {all, newReturnResponse},
 		"mock-response":   {in | out | oe, newMockResponse},
 		"trace":           {all, newTrace},
+		"emit-metric":     {all, newEmitMetric},
+		"retry":           {all, newRetry},
+		"wait":            {all, newWait},
 		// routing
 		"forward-request":     {be, newForwardRequest},
 		"set-backend-service": {in | be, newSetBackendService},
 		"rewrite-uri":         {in, newRewriteURI},
 		"set-method":          {in | oe, newSetMethod},
+		// external calls
+		"send-request":         {all, newSendRequest},
+		"send-one-way-request": {all, newSendOneWayRequest},
 		// transformation
-		"set-header":          {all, newSetHeader},
-		"set-query-parameter": {in | be, newSetQueryParameter},
-		"set-body":            {all, newSetBody},
-		"set-status":          {all, newSetStatus},
+		"set-header":            {all, newSetHeader},
+		"set-query-parameter":   {in | be, newSetQueryParameter},
+		"set-body":              {all, newSetBody},
+		"set-status":            {all, newSetStatus},
+		"find-and-replace":      {all, newFindAndReplace},
+		"json-to-xml":           {in | out | oe, newJSONToXML},
+		"xml-to-json":           {in | out | oe, newXMLToJSON},
+		"redirect-content-urls": {in | out, newRedirectContentURLs},
+		// caching
+		"cache-lookup":       {in, newCacheLookup},
+		"cache-store":        {out, newCacheStore},
+		"cache-lookup-value": {all, newCacheLookupValue},
+		"cache-store-value":  {all, newCacheStoreValue},
+		"cache-remove-value": {all, newCacheRemoveValue},
 		// access
 		"check-header":         {in, newCheckHeader},
 		"ip-filter":            {in, newIPFilter},
@@ -96,10 +112,7 @@ func Supported() []string {
 // knownAPIM are APIM policies Portico does not implement yet: they are
 // refused by name with "not supported by Portico yet".
 var knownAPIM = map[string]bool{
-	"retry": true, "wait": true, "proxy": true, "find-and-replace": true, "json-to-xml": true, "xml-to-json": true,
-	"redirect-content-urls": true, "send-request": true, "send-one-way-request": true,
-	"cache-lookup": true, "cache-store": true, "cache-lookup-value": true, "cache-store-value": true,
-	"cache-remove-value": true, "emit-metric": true, "log-to-eventhub": true, "validate-content": true,
+	"proxy": true, "log-to-eventhub": true, "validate-content": true,
 	"validate-parameters": true, "validate-headers": true, "validate-status-code": true, "xsl-transform": true,
 	"authentication-certificate": true, "authentication-managed-identity": true, "check-header-value": true,
 	"azure-openai-token-limit": true, "llm-token-limit": true, "publish-to-dapr": true, "invoke-dapr-binding": true,

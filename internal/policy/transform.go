@@ -45,13 +45,17 @@ func (s *setStatus) Apply(c *Context) error {
 // setBody is <set-body>text or expression</set-body>.
 type setBody struct {
 	StepInfo
-	body Value
+	body   Value
+	liquid *liquid // template="liquid"
 }
 
 func newSetBody(b *Builder) (Step, error) {
 	s := &setBody{StepInfo: b.Info()}
+	isLiquid := false
 	if t := b.Str("template", false); t != "" && b.Err() == nil {
-		b.Errorf("template", "attribute \"template\" (%s templates) is not supported by Portico yet", t)
+		if isLiquid = strings.EqualFold(t, "liquid"); !isLiquid {
+			b.Errorf("template", "attribute \"template\" (%s templates) is not supported by Portico yet", t)
+		}
 	}
 	if b.Has("xsi-nil") {
 		b.Enum("xsi-nil", "blank", "blank", "null")
@@ -59,13 +63,35 @@ func newSetBody(b *Builder) (Step, error) {
 	b.Bool("parse-date", true)
 	b.NoChildren()
 	s.body = b.Text()
+	if isLiquid && b.Err() == nil {
+		if !s.body.IsLiteral() {
+			b.Errorf("", "a liquid template cannot be a policy expression")
+		} else if l, err := parseLiquid(s.body.Lit()); err != nil {
+			b.Errorf("", "liquid template: %v", err)
+		} else {
+			s.liquid = l
+		}
+	}
 	return s, b.Err()
 }
 
-func (s *setBody) describe() string { return "body=" + q(s.body) }
+func (s *setBody) describe() string {
+	if s.liquid != nil {
+		return "template=liquid body=" + q(s.body)
+	}
+	return "body=" + q(s.body)
+}
+
+// text evaluates the new body: the template, the expression or the text.
+func (s *setBody) text(c *Context) (string, error) {
+	if s.liquid != nil {
+		return s.liquid.render(c)
+	}
+	return s.body.String(c)
+}
 
 func (s *setBody) Apply(c *Context) error {
-	v, err := s.body.String(c)
+	v, err := s.text(c)
 	if err != nil {
 		return err
 	}
