@@ -28,6 +28,7 @@ type builtinGateway struct {
 	done     chan struct{}
 
 	closeCounters func()
+	spans         *spanExporter // nil without --otlp-endpoint
 
 	telemetry *telemetry.Queue // request records to the store (and --access-log)
 	tstop     context.CancelFunc
@@ -51,7 +52,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 	if err != nil {
 		return nil, err
 	}
-	gw, err := gateway.New(gateway.Config{
+	gcfg := gateway.Config{
 		Telemetry:  tq,
 		InstanceID: hostname(),
 		Counters:   counters,
@@ -65,7 +66,14 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		RequestTimeout:        o.requestTimeout,
 		MaxHeaderBytes:        o.maxHeaderBytes,
 		MaxRequestBodyBytes:   o.maxBodyBytes,
-	})
+	}
+	o.debugger.configure(&gcfg)
+	spans, err := newSpanExporter(o, log, reg)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	spans.configure(&gcfg)
+	gw, err := gateway.New(gcfg)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -81,7 +89,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		}
 		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
 	}
-	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
 	ready.add("gateway", func() error {
 		if gw.Snapshot() == nil {
 			return errors.New("no configuration snapshot loaded yet")
@@ -128,6 +136,7 @@ func (b *builtinGateway) start(ctx context.Context) {
 		defer close(b.tdone)
 		b.telemetry.Run(tctx)
 	}()
+	b.spans.start()
 }
 
 // stop ends the reloader and closes idle backend connections; serve calls it
@@ -143,4 +152,5 @@ func (b *builtinGateway) stop() {
 		b.tstop() // ships the last records
 		<-b.tdone
 	}
+	b.spans.stop()
 }

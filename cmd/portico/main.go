@@ -53,7 +53,7 @@ type options struct {
 	backupDir   string
 
 	smtpAddr, smtpFrom, smtpUsername, smtpPassword string
-	shutdown    time.Duration
+	shutdown                                       time.Duration
 
 	// gateway limits and timeouts
 	backendConnectTimeout time.Duration
@@ -66,6 +66,12 @@ type options struct {
 	accessLog          bool
 	accessLogOut       io.Writer // where --access-log writes (serve's stdout); not a flag
 	telemetryRetention time.Duration
+
+	otlpEndpoint string
+
+	// policy debugger (not flags): shared by the management API and the
+	// built-in gateway of one serve process
+	debugger *debugger
 }
 
 func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
@@ -98,6 +104,7 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.requestTimeout, "request-timeout", 0, "gateway: time for a whole proxied exchange, body included (0: no limit)")
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 32<<10, "gateway: largest request line and headers (431 above it)")
 	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", 100<<20, "gateway: largest request body of APIs that set no maxRequestBodyBytes (413 above it)")
+	fs.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "gateway: OTLP/HTTP collector URL, e.g. http://localhost:4318, to export spans of requests, policy sections and backend calls to (JSON encoding)")
 	fs.BoolVar(&o.accessLog, "access-log", false, "gateway: write one JSON line per request (the telemetry record) to stdout")
 	o.telemetryRetention = defaultTelemetryRetention
 	fs.Var(retentionFlag{&o.telemetryRetention}, "telemetry-retention", "management plane: keep request records and reports this long, e.g. 30d or 72h (0: forever)")

@@ -14,10 +14,19 @@ import (
 // it once it is ready.
 func startServe(t *testing.T) *stack {
 	t.Helper()
+	return startServeWith(t, nil)
+}
+
+// startServeWith is startServe with options edited by edit (when not nil).
+func startServeWith(t *testing.T, edit func(*options)) *stack {
+	t.Helper()
 	t.Setenv("PORTICO_ADMIN_TOKEN", e2eToken)
 	t.Setenv("PORTICO_GATEWAY_URL", "")
 	o := &options{dataDir: t.TempDir(), mgmtAddr: freeAddr(t), gatewayAddr: freeAddr(t), opsAddr: freeAddr(t), echoAddr: "127.0.0.1:0",
 		portalAddr: freeAddr(t), shutdown: 5 * time.Second}
+	if edit != nil {
+		edit(o)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- serve(ctx, o, slog.New(slog.DiscardHandler), io.Discard, true) }()

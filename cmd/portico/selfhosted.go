@@ -98,13 +98,21 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(gateway.Config{
+	spans, err := newSpanExporter(o, log, reg)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	gcfg := gateway.Config{
 		Telemetry: tq,
 		Counters:  counters,
 		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
 		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
 		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes,
-	})
+	}
+	spans.configure(&gcfg)
+	spans.start()
+	defer spans.stop() // after the servers shut down: sends the last spans
+	gw, err := gateway.New(gcfg)
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}

@@ -162,6 +162,11 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	echoURL := "http://" + echoL.ln.Addr().String()
 
 	o.accessLogOut = stdout
+	if withGateway {
+		if o.debugger, err = newDebugger(o); err != nil {
+			return err
+		}
+	}
 	gw, err := newBuiltinGateway(ctx, o, log, st, reg, ready, withGateway)
 	if err != nil {
 		return err
@@ -181,7 +186,9 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 			gw.notify(rev)
 		}
 	}
-	m := mgmt.New(mgmt.Config{Store: st, AdminToken: token, Logger: log, OnCommit: onCommit, GatewayURL: gatewayPublicURL(o), Version: versionString(), PolicyValidator: fromstore.ValidatePolicy})
+	mcfg := mgmt.Config{Store: st, AdminToken: token, Logger: log, OnCommit: onCommit, GatewayURL: gatewayPublicURL(o), Version: versionString(), PolicyValidator: fromstore.ValidatePolicy}
+	o.debugger.configureMgmt(&mcfg)
+	m := mgmt.New(mcfg)
 	seeded, err := m.Seed(ctx, echoURL)
 	if err != nil {
 		return err

@@ -25,6 +25,9 @@
 // (backend unreachable) or 504 (timeout); otherwise the policy pipeline
 // (inbound, backend with forward-request, outbound, on-error; see
 // runPolicies). An operation whose policy does not compile answers 500.
+// An authorised request that asks for it may be recorded by the policy
+// debugger (debug.go), and a caller's W3C traceparent is continued towards
+// the backend with a new parent id (traceparent.go).
 //
 // The package never imports the store: its configuration comes only from
 // snapshots.
@@ -47,6 +50,7 @@ import (
 	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/telemetry"
+	"github.com/portico-gw/portico/internal/trace"
 )
 
 // StatusPath is APIM's health probe path, answered on the gateway port.
@@ -110,6 +114,10 @@ type Config struct {
 	// outlive snapshots (it is kept for the Gateway's life, so a reload
 	// never resets a limit); in-memory counters when nil.
 	Counters policy.Counters
+	// Cache holds the entries of the caching policies (cache-lookup,
+	// cache-store, cache-*-value); an in-memory cache of 64 MiB kept for
+	// the gateway's lifetime when nil, so reloads never empty it.
+	Cache policy.Cache
 	// Transport, when set, makes the transport of one backend origin
 	// instead of the default pooled *http.Transport (tests, benchmarks).
 	// It is called once per origin and the result is kept across snapshots.
@@ -120,6 +128,22 @@ type Config struct {
 	Telemetry TelemetrySink
 	// InstanceID names this gateway process in telemetry records.
 	InstanceID string
+
+	// Traces, when set, turns the policy debugger on: requests that ask for
+	// a trace and may have one (see startTrace) are traced and their trace
+	// handed to it when they end. Nil: Ocp-Apim-Trace is ignored.
+	Traces TraceSink
+	// TraceLocation is the prefix of Ocp-Apim-Trace-Location: the trace id
+	// is appended to it (e.g. "https://mgmt.example/api/v1/traces/").
+	TraceLocation string
+	// DebugTokens checks Apim-Debug-Authorization tokens; nil accepts none
+	// (only subscriptions that allow tracing can then ask for traces).
+	DebugTokens *trace.Signer
+	// Spans, when set, receives the spans of every sampled request (see
+	// spans.go): the request, each policy section and each backend attempt.
+	// Requests without a traceparent then start a sampled trace, and
+	// backends always get a traceparent.
+	Spans SpanSink
 }
 
 // TelemetrySink receives the gateway's request records (a
@@ -169,6 +193,7 @@ type Gateway struct {
 	pool     *pool
 	proxy    *httputil.ReverseProxy
 	counters policy.Counters
+	cache    policy.Cache
 }
 
 // New builds a Gateway without a snapshot. It fails only when its metrics
@@ -186,6 +211,10 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.proxy = g.newProxy()
 	g.counters = cfg.Counters
+	g.cache = cfg.Cache
+	if g.cache == nil {
+		g.cache = policy.NewMemoryCache(64 << 20)
+	}
 	if g.counters == nil {
 		g.counters = policy.NewMemoryCounters()
 	}
@@ -286,6 +315,9 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	req, w := &h.Request, &h.w
 	w.ResponseWriter = rw
 	rw.Header().Set("X-Request-Id", req.ID)
+	if g.cfg.Spans != nil {
+		req.spans = startSpans(r)
+	}
 	defer g.record(h)
 
 	if r.URL.Path == StatusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
@@ -326,6 +358,9 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > limit {
 		g.fail(w, req, errBodyTooLarge(limit, nil))
 		return
+	}
+	if g.cfg.Traces != nil {
+		g.startTrace(w, req, r)
 	}
 
 	ctx := context.WithValue(r.Context(), ctxKey{}, req)
@@ -401,6 +436,12 @@ func (g *Gateway) record(h *handled) {
 	if !w.started.IsZero() {
 		client = end.Sub(w.started)
 		g.metrics.client.WithLabelValues(api).Observe(client.Seconds())
+	}
+	if req.trace != nil {
+		g.finishTrace(h, status, end)
+	}
+	if req.spans != nil {
+		g.finishSpans(req, status, end)
 	}
 	if g.cfg.Telemetry == nil {
 		return

@@ -32,12 +32,10 @@ func errPolicyNotCompiled(err error) *RequestError {
 // the inbound request carrying the gateway's context.
 func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p *policy.Pipeline, limit int64) {
 	api := req.API
+	fw := &forwarder{g: g, req: req, w: w, r: r}
 	c := &policy.Context{
 		RequestID: req.ID, In: req.In, ClientIP: clientIP(r.RemoteAddr),
-		Backend: &forwarder{g: g, req: req, w: w, r: r}, Counters: g.counters,
-		Trace: func(source, severity, msg string) {
-			g.log.Debug("policy trace", "request_id", req.ID, "source", source, "severity", severity, "message", msg)
-		},
+		Backend: fw, Counters: g.counters, Cache: g.cache,
 		API:          policy.APIInfo{ID: api.ID, Name: api.DisplayName, Path: api.Path},
 		Operation:    policy.OperationInfo{ID: req.Operation.ID, Name: req.Operation.DisplayName, Method: req.Operation.Method, URLTemplate: req.Operation.URLTemplate},
 		Subscription: policy.SubscriptionInfo{ID: req.SubscriptionID, Key: req.SubscriptionKey},
@@ -56,6 +54,16 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	c.Request = policy.Request{Method: r.Method, Backend: api.ServiceURL, Path: req.Rest,
 		RawQuery: removeQueryParam(r.URL.RawQuery, api.KeyQuery), Header: r.Header.Clone()}
 	c.Request.Header.Del(api.KeyHeader)
+	c.Request.Header.Del(HeaderDebugAuthorization)
+	c.Trace = func(source, severity, msg string) {
+		g.log.Debug("policy trace", "request_id", req.ID, "source", source, "severity", severity, "message", msg)
+	}
+	if req.trace != nil || req.spans != nil {
+		c.Backend = &tracingForwarder{forwarder: fw, t: req.trace, sp: req.spans}
+	}
+	if t := req.trace; t != nil {
+		c.Trace = func(source, severity, msg string) { t.output(c.Section(), source, severity, msg) }
+	}
 	c.Request.Body.Limit = limit
 	if r.Body != nil && r.Body != http.NoBody {
 		c.Request.Body.SetStream(r.Body, r.ContentLength)
@@ -63,8 +71,14 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	defer c.Release()
 
 	p.Run(c)
+	if req.spans != nil {
+		req.spans.closeSection(time.Now())
+	}
 
 	if le := c.LastError; le != nil {
+		if req.trace != nil {
+			req.trace.lastErrorPath = le.Path
+		}
 		req.Err = &RequestError{Status: le.Status, Reason: le.Reason, Message: le.Message, Err: le.Err, Source: le.Source, Section: le.Section}
 		if le.Status == StatusClientClosedRequest {
 			c.Response.Body.Close()
@@ -169,6 +183,7 @@ func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 	pr := &httputil.ProxyRequest{In: f.r, Out: out}
 	pr.SetXForwarded()
 	out.Header.Set("X-Request-Id", f.req.ID)
+	propagate(f.req, out.Header)
 
 	res, err := backendTransport{g: f.g}.RoundTrip(out)
 	if err != nil {

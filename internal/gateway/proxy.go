@@ -61,6 +61,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	out.Host = "" // the backend's own host, as APIM sends it
 
 	out.Header.Del(api.KeyHeader)
+	out.Header.Del(HeaderDebugAuthorization)
 	if strings.EqualFold(out.Header.Get("Upgrade"), "h2c") {
 		// An HTTP/2 upgrade is about this hop only: serve it as HTTP/1.1.
 		out.Header.Del("Upgrade")
@@ -71,6 +72,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.SetXForwarded()
 	out.Header.Set("X-Request-Id", req.ID)
+	propagate(req, out.Header)
 }
 
 // joinPath appends rest (which starts with '/') to the escaped base path of
@@ -142,6 +144,12 @@ func (t backendTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 		// RoundTrip runs on the goroutine serving the request, which owns req.
 		req.BackendTime += d
 		req.BackendURL = out.URL
+		if req.trace != nil {
+			req.trace.backend(out, res, err, d)
+		}
+		if req.spans != nil {
+			req.spans.backend(out, res, err, start, d)
+		}
 	}
 	return res, err
 }

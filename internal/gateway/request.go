@@ -67,6 +67,8 @@ type Request struct {
 	BackendURL  *url.URL
 
 	match router.Match
+	trace *tracer    // the policy debugger's, when the request is traced
+	spans *spanState // the exported spans, when Config.Spans is set
 }
 
 type ctxKey struct{}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/store"
+	"github.com/portico-gw/portico/internal/trace"
 )
 
 // MaxBodyBytes bounds management request bodies (an imported OpenAPI document
@@ -39,6 +40,12 @@ type Config struct {
 	Version string
 	// PolicyValidator, when set, validates policy documents on save.
 	PolicyValidator PolicyValidator
+	// Traces holds the built-in gateway's policy debugger traces, served at
+	// /api/v1/traces/{id}; nil when the process runs no gateway.
+	Traces *trace.Store
+	// DebugTokens signs the tokens of listDebugCredentials; it must be the
+	// Signer the built-in gateway checks them with. Nil: none are issued.
+	DebugTokens *trace.Signer
 }
 
 // Server is the management API. Create it with New; it is safe for
@@ -80,6 +87,7 @@ func (s *Server) routes() {
 	s.routePolicies()
 	s.routeGatewayActions()
 	s.routeReports()
+	s.routeTraces()
 	s.mux.HandleFunc("GET /api/v1/auditLog", s.handleAuditLog)
 	s.mux.HandleFunc("GET /api/v1/revision", s.handleRevision)
 	s.mux.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {

@@ -151,6 +151,8 @@ type CompiledSubscription struct {
 	State   string
 	// UserID is the owner's user id, or "".
 	UserID string
+	// AllowTracing lets the subscription's calls ask for a policy trace.
+	AllowTracing bool
 	// Product is the product of a product scope; nil for other scopes and
 	// when the product is not in the snapshot.
 	Product *CompiledProduct
@@ -487,7 +489,7 @@ func (s *Snapshot) compileKeys() {
 				Err: fmt.Errorf("malformed scope %q or empty subscription id", k.Scope)})
 			continue
 		}
-		cs := &CompiledSubscription{ID: k.SubscriptionID, Scope: k.Scope, ScopeID: id, State: k.State, UserID: k.OwnerID}
+		cs := &CompiledSubscription{ID: k.SubscriptionID, Scope: k.Scope, ScopeID: id, State: k.State, UserID: k.OwnerID, AllowTracing: k.AllowTracing}
 		switch kind {
 		case "allApis":
 			cs.Kind = ScopeAllAPIs

@@ -126,6 +126,9 @@ type SubscriptionKey struct {
 	OwnerID string `json:"ownerId,omitempty"`
 	// ProductID is the product of a product-scoped subscription, or "".
 	ProductID string `json:"productId,omitempty"`
+	// AllowTracing lets calls with this key ask for a policy trace
+	// (Ocp-Apim-Trace: true).
+	AllowTracing bool `json:"allowTracing,omitempty"`
 }
 
 // Backend is one named backend.

@@ -110,6 +110,9 @@ func ContentTag(cfg *Config) string {
 		for _, f := range [...]string{h, k.SubscriptionID, k.Key, k.Scope, k.State, k.OwnerID, k.ProductID} {
 			v = (v^xxhash.Sum64String(f))*0x9e3779b97f4a7c15 + 1
 		}
+		if k.AllowTracing {
+			v = (v^xxhash.Sum64String("allowTracing"))*0x9e3779b97f4a7c15 + 1
+		}
 		sum += v
 		xor ^= v * 0x9e3779b97f4a7c15
 	}

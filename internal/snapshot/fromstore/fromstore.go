@@ -194,7 +194,7 @@ func (l *loader) subscriptions(map[string]bool) error {
 		if err := decode(rec, &s); err != nil {
 			return err
 		}
-		entry := snapshot.SubscriptionKey{SubscriptionID: rec.ID, Scope: s.Scope, State: s.State, OwnerID: s.OwnerUserID()}
+		entry := snapshot.SubscriptionKey{SubscriptionID: rec.ID, Scope: s.Scope, State: s.State, OwnerID: s.OwnerUserID(), AllowTracing: s.AllowTracing}
 		if kind, id, ok := model.ScopeKind(s.Scope); ok && kind == "product" {
 			entry.ProductID = id
 		}
