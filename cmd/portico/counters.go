@@ -24,3 +24,18 @@ func newCounters(ctx context.Context, o *options, log *slog.Logger, reg promethe
 	}
 	return r, func() { r.Close() }, nil
 }
+
+// newCache returns the cache of the cache-* policies: shared through Redis
+// with --redis (same options as the counters, falling back to memory while
+// Redis is unreachable), otherwise nil, which lets the gateway keep its own
+// in-memory cache.
+func newCache(ctx context.Context, o *options, log *slog.Logger, reg prometheus.Registerer) (policy.Cache, func(), error) {
+	if o.redis == "" {
+		return nil, func() {}, nil
+	}
+	c, err := counter.NewCache(ctx, counter.CacheOptions{Options: counter.Options{URL: o.redis, Logger: log, Registerer: reg}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
+}

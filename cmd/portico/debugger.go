@@ -11,16 +11,21 @@ import (
 )
 
 // debugger is the policy debugger of a serve process: the traces the
-// built-in gateway records, kept in memory for the management API, and the
-// key of the debug tokens both check. The key is random per process, so
-// tokens die with it and cannot be verified by self-hosted gateways.
+// built-in gateway records and self-hosted gateways send, kept in memory
+// for the management API, and the key of the built-in gateway's debug
+// tokens (nil without a built-in gateway). That key is random per process,
+// so those tokens die with it; self-hosted gateways have keys of their own
+// (gwsync.DebugTokenKey).
 type debugger struct {
 	traces        *trace.Store
 	tokens        *trace.Signer
 	traceLocation string // prefix of Ocp-Apim-Trace-Location
 }
 
-func newDebugger(o *options) (*debugger, error) {
+func newDebugger(o *options, withGateway bool) (*debugger, error) {
+	if !withGateway {
+		return &debugger{traces: trace.NewStore(trace.DefaultMaxTraces, trace.DefaultTTL)}, nil
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	signer, err := trace.NewSigner(key)
@@ -49,3 +54,9 @@ func (d *debugger) configure(cfg *gateway.Config) {
 	}
 	cfg.Traces, cfg.DebugTokens, cfg.TraceLocation = d.traces, d.tokens, d.traceLocation
 }
+
+// traceSinkFunc adapts a function to gateway.TraceSink.
+type traceSinkFunc func(t *trace.Trace)
+
+// Put implements gateway.TraceSink.
+func (f traceSinkFunc) Put(t *trace.Trace) { f(t) }

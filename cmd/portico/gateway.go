@@ -48,6 +48,11 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 	if err != nil {
 		return nil, err
 	}
+	cache, closeCache, err := newCache(ctx, o, log, reg)
+	if err != nil {
+		closeCounters()
+		return nil, err
+	}
 	tq, err := newTelemetryQueue(o, log, reg, fromstore.ManagedGatewayID, hostname(), storeShipper(st))
 	if err != nil {
 		return nil, err
@@ -56,6 +61,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		Telemetry:  tq,
 		InstanceID: hostname(),
 		Counters:   counters,
+		Cache:      cache,
 		GatewayID:  fromstore.ManagedGatewayID,
 		PublicURL:  gatewayPublicURL(o),
 		Logger:     log,
@@ -89,7 +95,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		}
 		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
 	}
-	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{o: o, gw: gw, closeCounters: func() { closeCounters(); closeCache() }, telemetry: tq, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
 	ready.add("gateway", func() error {
 		if gw.Snapshot() == nil {
 			return errors.New("no configuration snapshot loaded yet")

@@ -22,6 +22,7 @@ import (
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/gwsync/agent"
 	"github.com/portico-gw/portico/internal/telemetry"
+	"github.com/portico-gw/portico/internal/trace"
 )
 
 // mgmtClient is the HTTP client towards the management plane, trusting
@@ -89,6 +90,11 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		return err
 	}
 	defer closeCounters()
+	cache, closeCache, err := newCache(ctx, o, log, reg)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
 	// Request records go to the agent's on-disk buffer, which sends them to
 	// the management plane (POST /gateway/v1/telemetry).
 	var shipTo *agent.Agent // set below, before the queue runs
@@ -105,10 +111,15 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	gcfg := gateway.Config{
 		Telemetry: tq,
 		Counters:  counters,
+		Cache:     cache,
 		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
 		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
 		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes,
 	}
+	// Policy debugger traces go to the management plane through the agent
+	// (POST /gateway/v1/traces); debug tokens are checked with the key of
+	// the gateway's configuration.
+	gcfg.Traces, gcfg.TraceLocation = traceSinkFunc(func(t *trace.Trace) { shipTo.Put(t) }), agent.TraceLocation(o.mgmtURL)
 	spans.configure(&gcfg)
 	spans.start()
 	defer spans.stop() // after the servers shut down: sends the last spans

@@ -162,10 +162,8 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	echoURL := "http://" + echoL.ln.Addr().String()
 
 	o.accessLogOut = stdout
-	if withGateway {
-		if o.debugger, err = newDebugger(o); err != nil {
-			return err
-		}
+	if o.debugger, err = newDebugger(o, withGateway); err != nil {
+		return err
 	}
 	gw, err := newBuiltinGateway(ctx, o, log, st, reg, ready, withGateway)
 	if err != nil {
@@ -199,6 +197,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 
 	mgmtMux := http.NewServeMux()
 	syncSrv := gwsync.NewServer(st, watcher, log)
+	syncSrv.SetTraces(o.debugger.traces) // traces of self-hosted gateways
 	mgmtMux.Handle("/gateway/v1/", syncSrv)
 	// Developer portal (own address) and admin console (management address,
 	// beside /api/): both call the management API in-process.

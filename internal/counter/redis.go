@@ -8,6 +8,9 @@
 // back to the replica's own memory (each replica then enforces the limit
 // alone), the switch is logged, and portico_gateway_counters_fallback is 1
 // until Redis answers again (retried every few seconds).
+//
+// Cache (cache.go) shares the cache of the cache-* policies through the
+// same Redis, with the same kind of local fallback.
 package counter
 
 import (
@@ -113,28 +116,10 @@ var _ policy.Counters = (*Redis)(nil)
 // NewRedis connects to Redis (checking it with a PING, without failing when
 // it does not answer: counting starts locally then).
 func NewRedis(ctx context.Context, o Options) (*Redis, error) {
-	opts, err := redis.ParseURL(o.URL)
+	opts, err := redisOptions(&o)
 	if err != nil {
-		return nil, fmt.Errorf("--redis: %w", err)
+		return nil, err
 	}
-	if o.Prefix == "" {
-		o.Prefix = "portico:"
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 500 * time.Millisecond
-	}
-	if o.PoolSize <= 0 {
-		o.PoolSize = 64
-	}
-	if o.Retry <= 0 {
-		o.Retry = 5 * time.Second
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	opts.ReadTimeout, opts.WriteTimeout, opts.DialTimeout, opts.PoolTimeout = o.Timeout, o.Timeout, 2*o.Timeout, o.Timeout
-	opts.PoolSize = o.PoolSize
-	opts.MaxRetries = 0
 	r := &Redis{client: redis.NewClient(opts), prefix: o.Prefix, timeout: o.Timeout, retry: o.Retry, log: o.Logger, local: policy.NewMemoryCounters(),
 		mFallback: prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_counters_fallback", Help: "1 while rate-limit and quota counters are kept locally because Redis is unreachable."}),
 		mErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_counters_redis_errors_total", Help: "Failed calls to Redis for rate-limit, quota and concurrency counters."}),

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,8 +43,8 @@ func (g *Gateway) startTrace(w http.ResponseWriter, req *Request, r *http.Reques
 		return
 	}
 	by := ""
-	if tok := r.Header.Get(HeaderDebugAuthorization); tok != "" && g.cfg.DebugTokens != nil {
-		if _, err := g.cfg.DebugTokens.Verify(tok, g.cfg.GatewayID, req.API.ID, trace.PurposeTracing); err != nil {
+	if tok := r.Header.Get(HeaderDebugAuthorization); tok != "" {
+		if err := g.verifyDebugToken(req, tok); err != nil {
 			g.log.Debug("debug token refused", "request_id", req.ID, "err", err)
 		} else {
 			by = "debugToken"
@@ -66,6 +67,25 @@ func (g *Gateway) startTrace(w http.ResponseWriter, req *Request, r *http.Reques
 	t.t.Request = trace.Message{Method: r.Method, URL: t.red.url(requestURL(req)), Headers: t.red.headers(r.Header)}
 	req.trace = t
 	w.Header().Set(HeaderTraceLocation, g.cfg.TraceLocation+t.t.ID)
+}
+
+// verifyDebugToken checks a debug token for req's API on this gateway with
+// Config.DebugTokens or, when that is nil, with the key of the serving
+// configuration (snapshot.Config.DebugTokenKey, set for self-hosted
+// gateways).
+func (g *Gateway) verifyDebugToken(req *Request, tok string) error {
+	signer := g.cfg.DebugTokens
+	if signer == nil {
+		key, err := base64.RawURLEncoding.DecodeString(req.Snapshot.Config().DebugTokenKey)
+		if err != nil {
+			return fmt.Errorf("debug token key of the configuration: %w", err)
+		}
+		if signer, err = trace.NewSigner(key); err != nil {
+			return err // no key: no debug tokens
+		}
+	}
+	_, err := signer.Verify(tok, g.cfg.GatewayID, req.API.ID, trace.PurposeTracing)
+	return err
 }
 
 // finishTrace completes a traced request's trace and hands it to the sink.

@@ -120,6 +120,8 @@ type Config struct {
 	Cache policy.Cache
 	// Transport, when set, makes the transport of one backend origin
 	// instead of the default pooled *http.Transport (tests, benchmarks).
+	// Requests the proxy policy sends through an HTTP proxy always use the
+	// default transport, with that proxy.
 	// It is called once per origin and the result is kept across snapshots.
 	Transport func(scheme, host string) http.RoundTripper
 
@@ -136,7 +138,9 @@ type Config struct {
 	// TraceLocation is the prefix of Ocp-Apim-Trace-Location: the trace id
 	// is appended to it (e.g. "https://mgmt.example/api/v1/traces/").
 	TraceLocation string
-	// DebugTokens checks Apim-Debug-Authorization tokens; nil accepts none
+	// DebugTokens checks Apim-Debug-Authorization tokens; when nil, the
+	// key of the serving configuration (snapshot.Config.DebugTokenKey, a
+	// self-hosted gateway's) checks them, and without one none is accepted
 	// (only subscriptions that allow tracing can then ask for traces).
 	DebugTokens *trace.Signer
 	// Spans, when set, receives the spans of every sampled request (see
@@ -205,7 +209,7 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, log: cfg.Logger.With("component", "gateway", "gateway", cfg.GatewayID), metrics: m}
-	g.pool = &pool{m: map[origin]http.RoundTripper{}, make: g.newTransport}
+	g.pool = &pool{m: map[origin]http.RoundTripper{}, make: g.newTransport, makeProxied: g.newProxiedTransport}
 	if cfg.Transport != nil {
 		g.pool.make = cfg.Transport
 	}

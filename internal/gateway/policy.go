@@ -37,7 +37,7 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 		RequestID: req.ID, In: req.In, ClientIP: clientIP(r.RemoteAddr),
 		Backend: fw, Counters: g.counters, Cache: g.cache,
 		API:          policy.APIInfo{ID: api.ID, Name: api.DisplayName, Path: api.Path},
-		Operation:    policy.OperationInfo{ID: req.Operation.ID, Name: req.Operation.DisplayName, Method: req.Operation.Method, URLTemplate: req.Operation.URLTemplate},
+		Operation:    policy.OperationInfo{ID: req.Operation.ID, Name: req.Operation.DisplayName, Method: req.Operation.Method, URLTemplate: req.Operation.URLTemplate, Examples: req.Operation.Examples},
 		Subscription: policy.SubscriptionInfo{ID: req.SubscriptionID, Key: req.SubscriptionKey},
 		User:         policy.UserInfo{ID: req.UserID},
 	}
@@ -185,7 +185,7 @@ func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 	out.Header.Set("X-Request-Id", f.req.ID)
 	propagate(f.req, out.Header)
 
-	res, err := backendTransport{g: f.g}.RoundTrip(out)
+	res, err := backendTransport{g: f.g, proxy: c.Request.Proxy}.RoundTrip(out)
 	if err != nil {
 		cancel()
 		return f.forwardError(err, timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded))

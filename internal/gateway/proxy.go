@@ -131,11 +131,15 @@ func isTimeout(err error) bool {
 }
 
 // backendTransport sends each outbound request through the pooled transport
-// of its backend origin and times it.
-type backendTransport struct{ g *Gateway }
+// of its backend origin (and HTTP proxy, when the proxy policy set one) and
+// times it.
+type backendTransport struct {
+	g     *Gateway
+	proxy *url.URL // nil: direct
+}
 
 func (t backendTransport) RoundTrip(out *http.Request) (*http.Response, error) {
-	rt := t.g.pool.get(out.URL.Scheme, out.URL.Host)
+	rt := t.g.pool.get(out.URL.Scheme, out.URL.Host, t.proxy)
 	start := time.Now()
 	res, err := rt.RoundTrip(out)
 	if req := FromContext(out.Context()); req != nil && req.API != nil {
@@ -154,8 +158,9 @@ func (t backendTransport) RoundTrip(out *http.Request) (*http.Response, error) {
 	return res, err
 }
 
-// origin identifies a backend's connection pool.
-type origin struct{ scheme, host string }
+// origin identifies a backend's connection pool: its scheme and host, and
+// the URL of the HTTP proxy it is reached through ("" when direct).
+type origin struct{ scheme, host, proxy string }
 
 // pool holds one transport (with its keep-alive connections) per backend
 // origin. It lives as long as the Gateway, so publishing a snapshot never
@@ -164,10 +169,15 @@ type pool struct {
 	mu   sync.RWMutex
 	m    map[origin]http.RoundTripper
 	make func(scheme, host string) http.RoundTripper
+	// makeProxied makes the transport of an origin reached through proxy.
+	makeProxied func(proxy *url.URL) http.RoundTripper
 }
 
-func (p *pool) get(scheme, host string) http.RoundTripper {
-	k := origin{scheme, host}
+func (p *pool) get(scheme, host string, proxy *url.URL) http.RoundTripper {
+	k := origin{scheme: scheme, host: host}
+	if proxy != nil {
+		k.proxy = proxy.String()
+	}
 	p.mu.RLock()
 	rt, ok := p.m[k]
 	p.mu.RUnlock()
@@ -179,27 +189,32 @@ func (p *pool) get(scheme, host string) http.RoundTripper {
 	if rt, ok := p.m[k]; ok {
 		return rt
 	}
-	rt = p.make(scheme, host)
+	if proxy != nil {
+		rt = p.makeProxied(proxy)
+	} else {
+		rt = p.make(scheme, host)
+	}
 	p.m[k] = rt
 	return rt
 }
 
-// retain drops the transports of origins s no longer uses, closing their
-// idle connections; requests still in flight on them finish normally.
+// retain drops the transports of origins s no longer uses (through any
+// proxy), closing their idle connections; requests still in flight on them
+// finish normally.
 func (p *pool) retain(s *snapshot.Snapshot) {
 	keep := map[origin]bool{}
 	for _, a := range s.APIs() {
-		keep[origin{a.ServiceURL.Scheme, a.ServiceURL.Host}] = true
+		keep[origin{scheme: a.ServiceURL.Scheme, host: a.ServiceURL.Host}] = true
 	}
 	for _, b := range s.Config().Backends {
 		if cb := s.Backend(b.ID); cb != nil {
-			keep[origin{cb.URL.Scheme, cb.URL.Host}] = true
+			keep[origin{scheme: cb.URL.Scheme, host: cb.URL.Host}] = true
 		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k, rt := range p.m {
-		if !keep[k] {
+		if !keep[origin{scheme: k.scheme, host: k.host}] {
 			closeIdle(rt)
 			delete(p.m, k)
 		}
@@ -238,6 +253,15 @@ func (g *Gateway) newTransport(string, string) http.RoundTripper {
 	if g.cfg.BackendTLS != nil {
 		t.TLSClientConfig = g.cfg.BackendTLS.Clone()
 	}
+	return t
+}
+
+// newProxiedTransport is the transport of a backend origin reached through
+// an HTTP proxy (CONNECT for https); credentials in proxy's user info are
+// sent as Proxy-Authorization.
+func (g *Gateway) newProxiedTransport(proxy *url.URL) http.RoundTripper {
+	t := g.newTransport("", "").(*http.Transport)
+	t.Proxy = http.ProxyURL(proxy)
 	return t
 }
 

@@ -135,6 +135,8 @@ type Server struct {
 	mu    sync.Mutex
 	cache map[string]*cachedConfig // by gateway id
 
+	traces TraceStore // nil: no POST /gateway/v1/traces
+
 	base  context.Context // cancelled by Close: ends held long-polls
 	close context.CancelFunc
 }
@@ -208,8 +210,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	return tok.GatewayID, true
 }
 
-// ServeHTTP serves GET /gateway/v1/config, POST /gateway/v1/heartbeat and
-// POST /gateway/v1/telemetry.
+// ServeHTTP serves GET /gateway/v1/config, POST /gateway/v1/heartbeat,
+// POST /gateway/v1/telemetry and POST /gateway/v1/traces.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/gateway/v1/config" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
@@ -223,6 +225,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/gateway/v1/telemetry" && r.Method == http.MethodPost:
 		if gw, ok := s.authenticate(w, r); ok {
 			s.serveTelemetry(w, r, gw)
+		}
+	case r.URL.Path == "/gateway/v1/traces" && r.Method == http.MethodPost:
+		if gw, ok := s.authenticate(w, r); ok {
+			s.serveTrace(w, r, gw)
 		}
 	default:
 		problem(w, http.StatusNotFound, "NotFound", "no gateway endpoint "+r.Method+" "+r.URL.Path)
@@ -245,6 +251,11 @@ func (s *Server) configBody(ctx context.Context, gw string) (*cachedConfig, erro
 	if err != nil {
 		return nil, err
 	}
+	keys, err := LoadKeys(ctx, s.st, gw)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DebugTokenKey = DebugTokenKey(gw, keys.Primary)
 	s.watcher.Set(cfg.Revision)
 	etag := snapshot.ContentTag(cfg)
 	var next *cachedConfig

@@ -4,8 +4,9 @@
 // a gateway's snapshot current and its last good configuration on disk.
 //
 // Every connection is opened by the gateway (outbound only). The management
-// plane serves /gateway/v1/config and /gateway/v1/heartbeat, authorised by a
-// gateway token:
+// plane serves /gateway/v1/config, /gateway/v1/heartbeat,
+// /gateway/v1/telemetry and /gateway/v1/traces (policy debugger traces),
+// authorised by a gateway token:
 //
 //	Authorization: GatewayKey <gatewayId>&<expiry yyyyMMddHHmmss UTC>&<keyType>&<signature>
 //
@@ -120,4 +121,16 @@ func (t Token) Verify(key string, now time.Time) error {
 		return fmt.Errorf("%w at %s", ErrTokenExpired, t.Expiry.Format(time.RFC3339))
 	}
 	return nil
+}
+
+// DebugTokenKey returns the key of the policy debugger's debug tokens for
+// a self-hosted gateway: HMAC-SHA256(primaryKey, "portico-debug-token\n" +
+// gatewayID), base64url without padding. The management plane signs debug
+// tokens with it and ships it to that gateway only, in its configuration
+// (snapshot.Config.DebugTokenKey). It is one-way, so the gateway learns
+// nothing of its primary key, and another gateway's key verifies none of
+// its tokens; regenerating the primary key changes it and so invalidates
+// every debug token issued before.
+func DebugTokenKey(gatewayID, primaryKey string) string {
+	return base64.RawURLEncoding.EncodeToString(mac(primaryKey, "portico-debug-token\n"+gatewayID))
 }

@@ -40,8 +40,8 @@ type Config struct {
 	Version string
 	// PolicyValidator, when set, validates policy documents on save.
 	PolicyValidator PolicyValidator
-	// Traces holds the built-in gateway's policy debugger traces, served at
-	// /api/v1/traces/{id}; nil when the process runs no gateway.
+	// Traces holds the policy debugger traces of the built-in gateway and
+	// of self-hosted gateways, served at /api/v1/traces/{id}; nil: none.
 	Traces *trace.Store
 	// DebugTokens signs the tokens of listDebugCredentials; it must be the
 	// Signer the built-in gateway checks them with. Nil: none are issued.

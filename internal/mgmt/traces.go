@@ -1,22 +1,27 @@
 package mgmt
 
 import (
+	"encoding/base64"
 	"net/http"
 	"slices"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/trace"
 )
 
 // routeTraces serves the policy debugger: debug credentials for a gateway
-// and the traces the built-in gateway recorded.
+// and the traces the built-in gateway recorded or self-hosted gateways
+// sent (POST /gateway/v1/traces).
 //
 //	POST /api/v1/gateways/{gatewayId}/listDebugCredentials
 //	     {"apiId": "...", "purposes": ["tracing"], "credentialsExpireAfter": "PT1H"} -> {"token": "..."}
 //	GET  /api/v1/traces/{traceId}
 //
-// Both answer 404 when Config.Traces or Config.DebugTokens is not set (no
-// built-in gateway in this process).
+// Traces answer 404 when Config.Traces is not set. Debug credentials for
+// the built-in gateway answer 501 when Config.DebugTokens is not set (no
+// built-in gateway in this process); those of a self-hosted gateway are
+// signed with gwsync.DebugTokenKey of its primary key.
 func (s *Server) routeTraces() {
 	s.mux.HandleFunc("POST /api/v1/gateways/{gatewayId}/listDebugCredentials", s.handleListDebugCredentials)
 	s.mux.HandleFunc("GET /api/v1/traces/{traceId}", func(w http.ResponseWriter, r *http.Request) {
@@ -74,12 +79,28 @@ func (s *Server) handleListDebugCredentials(w http.ResponseWriter, r *http.Reque
 		s.fail(w, r, err)
 		return
 	}
-	if id != ManagedGatewayID || s.cfg.DebugTokens == nil {
+	signer := s.cfg.DebugTokens
+	if id != ManagedGatewayID {
+		// A self-hosted gateway checks its tokens with a key derived from
+		// its primary key, which its configuration carries.
+		keys, err := gwsync.LoadKeys(ctx, s.store, id)
+		if err == nil {
+			var key []byte
+			if key, err = base64.RawURLEncoding.DecodeString(gwsync.DebugTokenKey(id, keys.Primary)); err == nil {
+				signer, err = trace.NewSigner(key)
+			}
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if signer == nil {
 		writeProblem(w, problem(http.StatusNotImplemented, "NotImplemented",
-			"debug credentials are available only for the built-in gateway (\""+ManagedGatewayID+"\") of a portico serve process"))
+			"debug credentials for the built-in gateway (\""+ManagedGatewayID+"\") are available only from a portico serve process that runs it"))
 		return
 	}
-	token := s.cfg.DebugTokens.Issue(trace.Claims{GatewayID: id, APIID: req.APIID, Purposes: []string{trace.PurposeTracing},
+	token := signer.Issue(trace.Claims{GatewayID: id, APIID: req.APIID, Purposes: []string{trace.PurposeTracing},
 		Expires: time.Now().Add(ttl)})
 	s.log.Info("debug credentials issued", "gateway", id, "api", req.APIID, "expires_in", ttl, "actor", actor(ctx))
 	writeJSON(w, http.StatusOK, map[string]string{"token": token})

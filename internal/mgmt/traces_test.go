@@ -2,11 +2,13 @@ package mgmt_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
@@ -56,7 +58,6 @@ func TestTracesAndDebugCredentials(t *testing.T) {
 		{name: "unknown field", gw: "managed", body: map[string]any{"apiId": "echo-api", "purposes": []string{"tracing"}, "x": 1}, want: 400},
 		{name: "unknown api", gw: "managed", body: map[string]any{"apiId": "nope", "purposes": []string{"tracing"}}, want: 404},
 		{name: "unknown gateway", gw: "gw9", body: map[string]any{"apiId": "echo-api", "purposes": []string{"tracing"}}, want: 404},
-		{name: "self-hosted gateway", gw: "gw1", body: map[string]any{"apiId": "echo-api", "purposes": []string{"tracing"}}, want: 501},
 	}
 	e.must(201, "PUT", "/api/v1/gateways/gw1", map[string]any{"locationData": map[string]any{"name": "Edge"}})
 	for _, tc := range tests {
@@ -67,6 +68,25 @@ func TestTracesAndDebugCredentials(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("self-hosted gateway", func(t *testing.T) {
+		r := e.must(200, "POST", "/api/v1/gateways/gw1/listDebugCredentials", map[string]any{"apiId": "echo-api", "purposes": []string{"tracing"}, "credentialsExpireAfter": "PT5M"})
+		keys, err := gwsync.LoadKeys(context.Background(), e.store, "gw1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		key, _ := base64.RawURLEncoding.DecodeString(gwsync.DebugTokenKey("gw1", keys.Primary))
+		gwSigner, err := trace.NewSigner(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := gwSigner.Verify(r.str("token"), "gw1", "echo-api", trace.PurposeTracing); err != nil || time.Until(c.Expires) > 5*time.Minute {
+			t.Fatalf("token %s: %v %+v", r.raw, err, c)
+		}
+		if _, err := signer.Verify(r.str("token"), "gw1", "echo-api", trace.PurposeTracing); err == nil {
+			t.Fatal("the built-in gateway's key verifies a self-hosted gateway's token")
+		}
+	})
 
 	t.Run("no built-in gateway", func(t *testing.T) {
 		e := newEnv(t, testenv.SQLite(t))

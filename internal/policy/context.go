@@ -83,6 +83,17 @@ type APIInfo struct{ ID, Name, Path string }
 type OperationInfo struct {
 	ID, Name, Method, URLTemplate string
 	Params                        []Param
+	// Examples are the operation's example responses, which mock-response
+	// answers with. They are shared by every request: do not modify them.
+	Examples []Example
+}
+
+// Example is one example response of an operation (from its OpenAPI
+// description): a status code, a content type and the body to send.
+type Example struct {
+	Status      int
+	ContentType string
+	Body        []byte
 }
 
 // Param is one captured template parameter.
@@ -171,6 +182,10 @@ type Request struct {
 	RawQuery string
 	Header   http.Header
 	Body     Body
+	// Proxy is the HTTP proxy forward-request goes through (set by the
+	// proxy policy), with its credentials in User; nil connects directly.
+	// Policies replace it; they never modify the URL it points to.
+	Proxy *url.URL
 }
 
 // URL returns the full backend URL.

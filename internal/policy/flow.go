@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/policy/expr"
@@ -169,21 +170,20 @@ func (s *returnResponse) Apply(c *Context) error {
 	return nil
 }
 
-// mockResponse is <mock-response status-code content-type/>. Portico has no
-// API examples in its snapshots, so the body is empty.
+// mockResponse is <mock-response status-code content-type/>: it answers
+// with the operation's example response (Context.Operation.Examples) for
+// that status code and content type, as APIM does.
 type mockResponse struct {
 	StepInfo
 	status      int
-	contentType string
+	statusSet   bool
+	contentType string // "" when not given
 }
 
 func newMockResponse(b *Builder) (Step, error) {
-	s := &mockResponse{StepInfo: b.Info()}
+	s := &mockResponse{StepInfo: b.Info(), statusSet: b.Has("status-code")}
 	s.status = int(b.Int("status-code", false, 200, 100))
 	s.contentType = b.Str("content-type", false)
-	if s.contentType == "" {
-		s.contentType = "application/json"
-	}
 	b.NoChildren()
 	return s, b.Err()
 }
@@ -193,11 +193,65 @@ func (s *mockResponse) describe() string {
 }
 
 func (s *mockResponse) Apply(c *Context) error {
-	c.Response.reset(s.status)
-	c.Response.Header.Set("Content-Type", s.contentType)
-	c.Response.Body.Set(nil)
+	status, ct := s.status, s.contentType
+	ex := pickExample(c.Operation.Examples, s.status, s.contentType)
+	if ex != nil {
+		if !s.statusSet {
+			status = ex.Status
+		}
+		if ct == "" {
+			ct = ex.ContentType
+		}
+	}
+	if ct == "" {
+		ct = "application/json"
+	}
+	c.Response.reset(status)
+	c.Response.Header.Set("Content-Type", ct)
+	if ex != nil {
+		c.Response.Body.Set(slices.Clone(ex.Body)) // steps after may edit it in place
+	} else {
+		c.Response.Body.Set(nil)
+	}
 	c.Stop()
 	return nil
+}
+
+// pickExample returns the example for status and contentType ("" matches
+// any), else, when status is a 2xx, the first 2xx example (of contentType
+// when one has it), else nil.
+func pickExample(exs []Example, status int, contentType string) *Example {
+	match := func(e *Example) bool {
+		return contentType == "" || mediaType(e.ContentType) == mediaType(contentType)
+	}
+	for i := range exs {
+		if exs[i].Status == status && match(&exs[i]) {
+			return &exs[i]
+		}
+	}
+	if status < 200 || status > 299 {
+		return nil
+	}
+	var first *Example
+	for i := range exs {
+		if e := &exs[i]; e.Status >= 200 && e.Status <= 299 {
+			if match(e) {
+				return e
+			}
+			if first == nil {
+				first = e
+			}
+		}
+	}
+	return first
+}
+
+// mediaType is the lowercase type/subtype of a Content-Type value.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
 }
 
 // trace is <trace source severity><message/><metadata name value/></trace>.

@@ -2,10 +2,12 @@ package policy
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -125,13 +127,43 @@ type limit struct {
 	StepInfo
 	quota     bool
 	byKey     bool
-	calls     Value
+	calls     Value // absent (quota with bandwidth only): no call limit
 	period    Value
+	bandwidth Value // quota: kilobytes of request and response bodies
 	key       Value // by-key: counter-key
 	condition Value // by-key: increment-condition
 	hasCond   bool
 	count     Value // rate-limit-by-key: increment-count
 	hdr       limitHeaders
+	nested    []nestedLimit // rate-limit, quota: <api> and <operation>
+}
+
+// nestedLimit is an <api> or <operation> element of rate-limit or quota:
+// a limit of its own, counted per subscription and API (or operation), that
+// applies to calls of that API (or operation of that API) on top of the
+// outer limit.
+type nestedLimit struct {
+	api, op          bool   // what it matches; op implies the parent API matched
+	apiID, apiName   string // the API (for an operation, of its parent)
+	opID, opName     string
+	calls, bandwidth int64 // 0 when absent
+	period           int64 // seconds
+}
+
+// matches reports whether the nested limit applies to the call.
+func (n *nestedLimit) matches(c *Context) bool {
+	if !matchRef(n.apiID, n.apiName, c.API.ID, c.API.Name) {
+		return false
+	}
+	return !n.op || matchRef(n.opID, n.opName, c.Operation.ID, c.Operation.Name)
+}
+
+// matchRef matches an id (when given) or else a name.
+func matchRef(id, name, gotID, gotName string) bool {
+	if id != "" {
+		return id == gotID
+	}
+	return name != "" && name == gotName
 }
 
 func newRateLimit(b *Builder) (Step, error)      { return newLimit(b, false, false) }
@@ -150,14 +182,19 @@ func newLimit(b *Builder, quota, byKey bool) (Step, error) {
 			s.count = b.Val("increment-count", false)
 		}
 	} else {
-		s.calls, s.period = Literal(strconv.FormatInt(b.Int("calls", !quota, 0, 1), 10)), Literal(strconv.FormatInt(b.Int("renewal-period", true, 0, 1), 10))
+		if b.Has("calls") || !quota {
+			s.calls = Literal(strconv.FormatInt(b.Int("calls", true, 0, 1), 10))
+		}
+		s.period = Literal(strconv.FormatInt(b.Int("renewal-period", true, 0, 1), 10))
 	}
 	if quota {
-		if b.Has("bandwidth") {
-			b.Str("bandwidth", false)
-			b.Errorf("bandwidth", "attribute \"bandwidth\" is not supported by Portico yet")
-		} else if !b.Has("calls") {
-			b.Errorf("", "attribute \"calls\" is required")
+		if byKey {
+			s.bandwidth = b.Val("bandwidth", false)
+		} else if b.Has("bandwidth") {
+			s.bandwidth = Literal(strconv.FormatInt(b.Int("bandwidth", true, 0, 1), 10))
+		}
+		if !b.Has("calls") && !b.Has("bandwidth") {
+			b.Errorf("", "attribute \"calls\" or \"bandwidth\" is required")
 		}
 		if byKey && b.Has("first-period-start") {
 			b.Str("first-period-start", false)
@@ -166,13 +203,15 @@ func newLimit(b *Builder, quota, byKey bool) (Step, error) {
 	} else {
 		s.hdr = readLimitHeaders(b)
 	}
-	for _, a := range []string{"calls", "renewal-period", "increment-count"} {
+	for _, a := range []string{"calls", "renewal-period", "increment-count", "bandwidth"} {
 		v := s.calls
 		switch a {
 		case "renewal-period":
 			v = s.period
 		case "increment-count":
 			v = s.count
+		case "bandwidth":
+			v = s.bandwidth
 		}
 		if b.Err() == nil && b.Has(a) && v.IsLiteral() {
 			if n, err := v.Int(nil); err != nil || n < 1 {
@@ -180,42 +219,104 @@ func newLimit(b *Builder, quota, byKey bool) (Step, error) {
 			}
 		}
 	}
-	if len(b.Node().Children) > 0 && b.Err() == nil {
-		ch := b.Node().Children[0]
-		b.err = &CompileError{Path: b.path + "/" + ch.Name, Line: ch.Line, Col: ch.Col,
-			Msg: fmt.Sprintf("per-API and per-operation limits (<%s> inside <%s>) are not supported by Portico yet", ch.Name, b.Node().Name)}
+	if byKey {
+		if len(b.Node().Children) > 0 && b.Err() == nil {
+			ch := b.Node().Children[0]
+			b.err = &CompileError{Path: b.path + "/" + ch.Name, Line: ch.Line, Col: ch.Col,
+				Msg: fmt.Sprintf("<%s> takes no child elements (per-API and per-operation limits belong to <%s>)", b.Node().Name, b.Node().Name[:len(b.Node().Name)-len("-by-key")])}
+		}
+		return s, b.Err()
+	}
+	for _, ab := range b.Children("api") {
+		api := readNested(ab, quota, nestedLimit{api: true})
+		s.nested = append(s.nested, api)
+		for _, ob := range ab.Children("operation") {
+			op := readNested(ob, quota, nestedLimit{api: true, op: true, apiID: api.apiID, apiName: api.apiName})
+			s.nested = append(s.nested, op)
+			ab.Close(ob)
+		}
+		b.Close(ab)
 	}
 	return s, b.Err()
 }
 
+// readNested reads an <api> or <operation> element into n.
+func readNested(ch *Builder, quota bool, n nestedLimit) nestedLimit {
+	id, name := ch.Str("id", false), ch.Str("name", false)
+	if id == "" && name == "" {
+		ch.Errorf("", "attribute \"id\" or \"name\" is required")
+	}
+	if n.op {
+		n.opID, n.opName = id, name
+	} else {
+		n.apiID, n.apiName = id, name
+	}
+	n.calls = ch.Int("calls", !quota, 0, 1)
+	n.period = ch.Int("renewal-period", true, 0, 1)
+	if quota {
+		n.bandwidth = ch.Int("bandwidth", false, 0, 1)
+		if n.calls == 0 && n.bandwidth == 0 && ch.Err() == nil {
+			ch.Errorf("", "attribute \"calls\" or \"bandwidth\" is required")
+		}
+	}
+	if !n.op {
+		return n
+	}
+	ch.NoChildren()
+	return n
+}
+
 func (s *limit) describe() string {
-	d := fmt.Sprintf("calls=%s renewal-period=%s", q(s.calls), q(s.period))
+	var d string
+	if s.calls.src != "" {
+		d = fmt.Sprintf("calls=%s ", q(s.calls))
+	}
+	if s.bandwidth.src != "" {
+		d += fmt.Sprintf("bandwidth=%s ", q(s.bandwidth))
+	}
+	d += "renewal-period=" + q(s.period)
 	if s.byKey {
 		d += " counter-key=" + q(s.key)
 		if s.hasCond {
 			d += " increment-condition=" + q(s.condition)
 		}
 	}
+	for _, n := range s.nested {
+		what, id, name := "api", n.apiID, n.apiName
+		if n.op {
+			what, id, name = "operation", n.opID, n.opName
+		}
+		d += fmt.Sprintf(" %s(id=%q name=%q calls=%d bandwidth=%d renewal-period=%d)", what, id, name, n.calls, n.bandwidth, n.period)
+	}
 	return d
 }
 
-func (s *limit) Apply(c *Context) error {
-	if c.Counters == nil {
-		return nil
+// limitCheck is one counter a call is held to: the outer limit or a
+// matching nested one. A zero calls or bytes means no such limit.
+type limitCheck struct {
+	key    string
+	calls  int64
+	bytes  int64 // bandwidth in bytes
+	period time.Duration
+}
+
+// checks returns the counters the call is held to, outer first.
+func (s *limit) checks(c *Context) ([]limitCheck, error) {
+	var calls, kb int64
+	var err error
+	if s.calls.src != "" {
+		if calls, err = s.calls.Int(c); err != nil {
+			return nil, err
+		}
 	}
-	calls, err := s.calls.Int(c)
-	if err != nil {
-		return err
+	if s.bandwidth.src != "" {
+		if kb, err = s.bandwidth.Int(c); err != nil {
+			return nil, err
+		}
 	}
 	secs, err := s.period.Int(c)
 	if err != nil {
-		return err
-	}
-	n := int64(1)
-	if s.count.src != "" {
-		if n, err = s.count.Int(c); err != nil {
-			return err
-		}
+		return nil, err
 	}
 	kind := "rate-limit"
 	if s.quota {
@@ -225,38 +326,103 @@ func (s *limit) Apply(c *Context) error {
 	if s.byKey {
 		k, err := s.key.String(c)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		key = kind + "-by-key\x00" + k
 	} else {
 		key = kind + "\x00" + s.Scope + "\x00" + s.Path + "\x00" + c.Subscription.ID
 	}
-	period := time.Duration(secs) * time.Second
+	out := []limitCheck{{key: key, calls: calls, bytes: kb * 1024, period: time.Duration(secs) * time.Second}}
+	for i := range s.nested {
+		n := &s.nested[i]
+		if !n.matches(c) {
+			continue
+		}
+		k := key + "\x00api\x00" + c.API.ID
+		if n.op {
+			k += "\x00operation\x00" + c.Operation.ID
+		}
+		out = append(out, limitCheck{key: k, calls: n.calls, bytes: n.bandwidth * 1024, period: time.Duration(n.period) * time.Second})
+	}
+	return out, nil
+}
+
+func (s *limit) Apply(c *Context) error {
+	if c.Counters == nil {
+		return nil
+	}
+	checks, err := s.checks(c)
+	if err != nil {
+		return err
+	}
+	n := int64(1)
+	if s.count.src != "" {
+		if n, err = s.count.Int(c); err != nil {
+			return err
+		}
+	}
 	now := c.now()
-	var ok bool
-	var count int64
-	var reset time.Time
-	if s.hasCond {
-		// The condition may read the response: check now, count at the end.
-		count, reset = c.Counters.Peek(key, period, now)
-		ok = count < calls
-		if ok {
+	// With several counters, look first, so that a call refused by one
+	// counter is not counted by the others (two calls racing may both pass
+	// the look; Take still holds each counter to its limit). A single
+	// counter is only taken: one round trip for shared counters.
+	refused, tightest := -1, -1
+	var counts []int64
+	var resets []time.Time
+	for i, ch := range checks {
+		count, reset := int64(0), now.Add(ch.period)
+		if ch.calls > 0 && (s.hasCond || len(checks) > 1) {
+			count, reset = c.Counters.Peek(ch.key, ch.period, now)
+			if (s.hasCond && count >= ch.calls) || (!s.hasCond && count+n > ch.calls) {
+				refused = i
+			}
+		}
+		if ch.bytes > 0 {
+			used, r := c.Counters.Peek(ch.key+"\x00bytes", ch.period, now)
+			if used >= ch.bytes {
+				refused, reset = i, r
+			}
+		}
+		counts, resets = append(counts, count), append(resets, reset)
+		if refused >= 0 {
+			break
+		}
+	}
+	if refused < 0 && !s.hasCond {
+		for i, ch := range checks {
+			if ch.calls == 0 {
+				continue
+			}
+			ok, count, reset := c.Counters.Take(ch.key, n, ch.calls, ch.period, now)
+			counts[i], resets[i] = count, reset
+			if !ok {
+				refused = i
+				break
+			}
+		}
+	}
+	if refused < 0 {
+		if s.hasCond {
 			cond := s.condition
 			c.atEnd(func(c *Context) {
 				if inc, err := cond.Bool(c); err == nil && inc {
-					c.Counters.Take(key, n, math.MaxInt64, period, c.now())
+					for _, ch := range checks {
+						if ch.calls > 0 {
+							c.Counters.Take(ch.key, n, math.MaxInt64, ch.period, c.now())
+						}
+					}
 				}
 			})
 		}
-	} else {
-		ok, count, reset = c.Counters.Take(key, n, calls, period, now)
+		s.meter(c, checks)
 	}
-	wait := reset.Sub(now)
-	retry := int64(math.Ceil(wait.Seconds()))
-	if retry < 1 {
-		retry = 1
+	for i, ch := range checks {
+		if ch.calls > 0 && i < len(counts) && (tightest < 0 || ch.calls-counts[i] < checks[tightest].calls-counts[tightest]) {
+			tightest = i
+		}
 	}
-	if !s.quota {
+	if !s.quota && tightest >= 0 {
+		calls, count := checks[tightest].calls, counts[tightest]
 		if s.hdr.remainingVar != "" {
 			c.SetVar(s.hdr.remainingVar, int(max(calls-count, 0)))
 		}
@@ -269,8 +435,13 @@ func (s *limit) Apply(c *Context) error {
 			c.atEnd(func(c *Context) { setHeaderOn(c, h, tot) })
 		}
 	}
-	if ok {
+	if refused < 0 {
 		return nil
+	}
+	wait := resets[refused].Sub(now)
+	retry := int64(math.Ceil(wait.Seconds()))
+	if retry < 1 {
+		retry = 1
 	}
 	if s.quota {
 		return &Error{Status: http.StatusForbidden, Source: s.Name, Reason: ReasonQuotaExceeded,
@@ -286,6 +457,75 @@ func (s *limit) Apply(c *Context) error {
 		e.Header.Set(h, strconv.FormatInt(retry, 10))
 	}
 	return e
+}
+
+// meter counts the request and response bodies of a call against the
+// bandwidth of the checks that have one, when the increment-condition (if
+// any) holds at the end of the pipeline. The request body is counted as the
+// backend reads it; the response body as the client is sent it, when the
+// gateway closes it (or at the end of the pipeline when it is held in
+// memory).
+func (s *limit) meter(c *Context, checks []limitCheck) {
+	var bw []limitCheck
+	for _, ch := range checks {
+		if ch.bytes > 0 {
+			bw = append(bw, ch)
+		}
+	}
+	if len(bw) == 0 {
+		return
+	}
+	req := &atomic.Int64{}
+	if b := &c.Request.Body; b.buffered {
+		req.Add(int64(len(b.data)))
+	} else if b.stream != nil {
+		b.stream = &countingBody{rc: b.stream, n: req}
+	}
+	c.atEnd(func(c *Context) {
+		if s.hasCond {
+			if inc, err := s.condition.Bool(c); err != nil || !inc {
+				return
+			}
+		}
+		counters := c.Counters
+		record := func(res int64) {
+			now := c.now()
+			for _, ch := range bw {
+				counters.Take(ch.key+"\x00bytes", req.Load()+res, math.MaxInt64, ch.period, now)
+			}
+		}
+		switch b := &c.Response.Body; {
+		case b.buffered:
+			record(int64(len(b.data)))
+		case b.stream != nil:
+			b.stream = &countingBody{rc: b.stream, n: &atomic.Int64{}, done: record}
+		default:
+			record(0)
+		}
+	})
+}
+
+// countingBody counts the bytes read through it into n and, when it has a
+// done function, calls it once with the count on Close.
+type countingBody struct {
+	rc   io.ReadCloser
+	n    *atomic.Int64
+	done func(n int64)
+	once sync.Once
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	k, err := b.rc.Read(p)
+	b.n.Add(int64(k))
+	return k, err
+}
+
+func (b *countingBody) Close() error {
+	err := b.rc.Close()
+	if b.done != nil {
+		b.once.Do(func() { b.done(b.n.Load()) })
+	}
+	return err
 }
 
 func setHeaderOn(c *Context, name, v string) {

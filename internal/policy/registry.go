@@ -66,6 +66,7 @@ func factories() map[string]entry {
 		"set-backend-service": {in | be, newSetBackendService},
 		"rewrite-uri":         {in, newRewriteURI},
 		"set-method":          {in | oe, newSetMethod},
+		"proxy":               {in | be, newProxy},
 		// external calls
 		"send-request":         {all, newSendRequest},
 		"send-one-way-request": {all, newSendOneWayRequest},
@@ -112,7 +113,7 @@ func Supported() []string {
 // knownAPIM are APIM policies Portico does not implement yet: they are
 // refused by name with "not supported by Portico yet".
 var knownAPIM = map[string]bool{
-	"proxy": true, "log-to-eventhub": true, "validate-content": true,
+	"log-to-eventhub": true, "validate-content": true,
 	"validate-parameters": true, "validate-headers": true, "validate-status-code": true, "xsl-transform": true,
 	"authentication-certificate": true, "authentication-managed-identity": true, "check-header-value": true,
 	"azure-openai-token-limit": true, "llm-token-limit": true, "publish-to-dapr": true, "invoke-dapr-binding": true,

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -118,6 +119,9 @@ type CompiledOperation struct {
 	URLTemplate string
 	// API is the operation's API.
 	API *CompiledAPI
+	// Examples are the operation's example responses, ready to send (see
+	// ResponseExample). Shared by every request: do not modify.
+	Examples []policy.Example
 
 	pipelines   map[string]*policy.Pipeline // by product id, "" for none
 	policyErr   error
@@ -377,7 +381,7 @@ func (s *Snapshot) compileAPIs() {
 				continue
 			}
 			opSeen[o.ID] = true
-			co := &CompiledOperation{ID: o.ID, DisplayName: o.DisplayName, Method: strings.ToUpper(o.Method), URLTemplate: o.URLTemplate, API: ca}
+			co := &CompiledOperation{ID: o.ID, DisplayName: o.DisplayName, Method: strings.ToUpper(o.Method), URLTemplate: o.URLTemplate, API: ca, Examples: compileExamples(o.Examples)}
 			ca.Operations = append(ca.Operations, co)
 			ops = append(ops, router.Operation{ID: o.ID, Method: o.Method, Template: o.URLTemplate, Value: co})
 		}
@@ -563,4 +567,29 @@ func (s *Snapshot) compileNamedValues() {
 		}
 		s.frags[f.ID] = f
 	}
+}
+
+// compileExamples turns examples into the bodies mock-response sends: a
+// JSON string is sent as its text unless the content type is JSON.
+func compileExamples(exs []ResponseExample) []policy.Example {
+	if len(exs) == 0 {
+		return nil
+	}
+	out := make([]policy.Example, 0, len(exs))
+	for _, e := range exs {
+		body := []byte(e.Value)
+		var text string
+		if !isJSONType(e.ContentType) && json.Unmarshal(e.Value, &text) == nil {
+			body = []byte(text)
+		}
+		out = append(out, policy.Example{Status: e.StatusCode, ContentType: e.ContentType, Body: body})
+	}
+	return out
+}
+
+// isJSONType reports whether ct is application/json or a +json type.
+func isJSONType(ct string) bool {
+	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
+	mt = strings.TrimSpace(mt)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }

@@ -19,7 +19,11 @@
 // Package snapshot does not read the store; internal/snapshot/fromstore does.
 package snapshot
 
-import "github.com/portico-gw/portico/internal/model"
+import (
+	"encoding/json"
+
+	"github.com/portico-gw/portico/internal/model"
+)
 
 // Config is the configuration of one gateway at one config revision. Slices
 // are ordered by id for a stable encoding; Compile does not rely on it.
@@ -53,6 +57,12 @@ type Config struct {
 	// Hostnames are the hostname configurations of a self-hosted gateway:
 	// the TLS certificate to present for each hostname (SNI).
 	Hostnames []Hostname `json:"hostnames,omitempty"`
+	// DebugTokenKey is the key (base64url, no padding) that verifies the
+	// policy debugger's debug tokens for this gateway. It is set only in
+	// the configuration of a self-hosted gateway, by the config endpoint,
+	// and is that gateway's alone (derived from its primary key, see
+	// gwsync.DebugTokenKey); gateways keep it encrypted in their backups.
+	DebugTokenKey string `json:"debugTokenKey,omitempty"`
 }
 
 // Hostname is one hostname configuration. KeyPEM is the certificate's
@@ -97,6 +107,20 @@ type Operation struct {
 	Method string `json:"method"`
 	// URLTemplate is relative to the API path, e.g. "/users/{id}".
 	URLTemplate string `json:"urlTemplate"`
+	// Examples are the example responses of the operation's description,
+	// which mock-response answers with: one per status code and content
+	// type, nothing else of the description.
+	Examples []ResponseExample `json:"examples,omitempty"`
+}
+
+// ResponseExample is one example response of an operation.
+type ResponseExample struct {
+	StatusCode  int    `json:"statusCode"`
+	ContentType string `json:"contentType"`
+	// Value is the example as JSON. A JSON string is sent as its text when
+	// the content type is not JSON (an XML or plain-text example); any
+	// other value is sent as it is.
+	Value json.RawMessage `json:"value"`
 }
 
 // Product is one product and the APIs it contains.

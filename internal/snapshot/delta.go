@@ -31,6 +31,9 @@ type Delta struct {
 	Policies        Changes[Policy]         `json:"policies"`
 	PolicyFragments Changes[PolicyFragment] `json:"policyFragments"`
 	Hostnames       Changes[Hostname]       `json:"hostnames"`
+	// DebugTokenKey is the new configuration's Config.DebugTokenKey,
+	// whether or not it changed.
+	DebugTokenKey string `json:"debugTokenKey,omitempty"`
 }
 
 // Changes lists the objects of one collection to create or replace, and the
@@ -150,7 +153,7 @@ func Diff(old, cur *Config) *Delta {
 		APIs: diff(old.APIs, cur.APIs, idOfAPI), Products: diff(old.Products, cur.Products, idOfProduct),
 		Backends: diff(old.Backends, cur.Backends, idOfBackend), NamedValues: diff(old.NamedValues, cur.NamedValues, idOfNamedValue),
 		Policies: diff(old.Policies, cur.Policies, idOfPolicy), PolicyFragments: diff(old.PolicyFragments, cur.PolicyFragments, idOfFragment),
-		Hostnames: diff(old.Hostnames, cur.Hostnames, idOfHostname)}
+		Hostnames: diff(old.Hostnames, cur.Hostnames, idOfHostname), DebugTokenKey: cur.DebugTokenKey}
 	for h, k := range cur.Subscriptions {
 		if o, ok := old.Subscriptions[h]; !ok || o != k {
 			if d.Subscriptions.Upsert == nil {
@@ -200,7 +203,7 @@ func (d *Delta) Apply(old *Config) (*Config, error) {
 		APIs: apply(old.APIs, d.APIs, idOfAPI), Products: apply(old.Products, d.Products, idOfProduct),
 		Backends: apply(old.Backends, d.Backends, idOfBackend), NamedValues: apply(old.NamedValues, d.NamedValues, idOfNamedValue),
 		Policies: apply(old.Policies, d.Policies, idOfPolicy), PolicyFragments: apply(old.PolicyFragments, d.PolicyFragments, idOfFragment),
-		Hostnames:     apply(old.Hostnames, d.Hostnames, idOfHostname),
+		Hostnames: apply(old.Hostnames, d.Hostnames, idOfHostname), DebugTokenKey: d.DebugTokenKey,
 		Subscriptions: make(map[string]SubscriptionKey, len(old.Subscriptions)+len(d.Subscriptions.Upsert))}
 	for h, k := range old.Subscriptions {
 		cfg.Subscriptions[h] = k

@@ -113,3 +113,17 @@ func BenchmarkDeltaOneSubscription(b *testing.B) {
 		}
 	}
 }
+
+// TestDeltaDebugTokenKey checks that a delta carries a changed debug-token
+// key (regenerated primary key) and that the tag covers it.
+func TestDeltaDebugTokenKey(t *testing.T) {
+	old := &Config{Revision: 1, GatewayID: "gw1", DebugTokenKey: "a"}
+	cur := &Config{Revision: 2, GatewayID: "gw1", DebugTokenKey: "b"}
+	if ContentTag(old) == ContentTag(cur) {
+		t.Fatal("the content tag ignores the debug-token key")
+	}
+	got, err := Diff(old, cur).Apply(old)
+	if err != nil || got.DebugTokenKey != "b" {
+		t.Fatalf("%v %+v", err, got)
+	}
+}

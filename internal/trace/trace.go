@@ -144,6 +144,19 @@ func NewID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// ValidID tells whether id has the form of NewID's ids.
+func ValidID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Defaults of Store.
 const (
 	DefaultMaxTraces = 1000

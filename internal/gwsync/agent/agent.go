@@ -2,8 +2,9 @@
 // snapshot current from the management plane (long-poll, falling back to
 // polling every 10 s when long-polls are cut), persists the last good
 // configuration in the backup directory and serves from it when the
-// management plane cannot be reached, and sends heartbeats. All connections
-// are outbound.
+// management plane cannot be reached, sends heartbeats, and sends the
+// policy debugger's traces (traces.go, best effort). All connections are
+// outbound.
 package agent
 
 import (
@@ -29,6 +30,7 @@ import (
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/telemetry"
+	"github.com/portico-gw/portico/internal/trace"
 )
 
 // Sync states, as reported in heartbeats and the portico_gateway_sync_state
@@ -102,6 +104,9 @@ type Agent struct {
 	spool     *spool // telemetry batches waiting to be sent (spool.go)
 	tm        *telemetry.Metrics
 	mUploaded prometheus.Counter
+
+	traceQ  chan *trace.Trace // policy debugger traces waiting to be sent (traces.go)
+	mTraces *prometheus.CounterVec
 }
 
 // New validates cfg, opens the backup directory and reads the instance id.
@@ -168,6 +173,9 @@ func New(cfg Config) (*Agent, error) {
 	if err := a.initTelemetry(); err != nil {
 		return nil, err
 	}
+	if err := a.initTraces(); err != nil {
+		return nil, err
+	}
 	a.mExpiry.Set(float64(tok.Expiry.Unix()))
 	a.setState(StateStarting)
 	return a, nil
@@ -214,10 +222,14 @@ func (a *Agent) Restore(ctx context.Context) error {
 func (a *Agent) Run(ctx context.Context) {
 	a.checkTokenExpiry()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		a.heartbeats(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.uploadTraces(ctx)
 	}()
 	go func() {
 		defer wg.Done()

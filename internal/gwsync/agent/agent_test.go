@@ -24,6 +24,7 @@ import (
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
+	"github.com/portico-gw/portico/internal/trace"
 )
 
 const admin = "agent-test-admin-token"
@@ -85,6 +86,7 @@ type plane struct {
 	front   *front
 	gwURL   string // management URL as gateways see it (through front)
 	backend map[string]string
+	traces  *trace.Store // policy debugger traces of the management API
 }
 
 func newPlane(t *testing.T) *plane {
@@ -97,7 +99,8 @@ func newPlane(t *testing.T) *plane {
 	t.Cleanup(func() { st.Close() })
 	rev, _ := st.Revision(ctx)
 	w := gwsync.NewWatcher(rev)
-	m := mgmt.New(mgmt.Config{Store: st, AdminToken: admin, OnCommit: w.Set})
+	traces := trace.NewStore(100, time.Hour)
+	m := mgmt.New(mgmt.Config{Store: st, AdminToken: admin, OnCommit: w.Set, Traces: traces})
 	if _, err := m.Seed(ctx, "http://127.0.0.1:9"); err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +109,7 @@ func newPlane(t *testing.T) *plane {
 		logw = os.Stderr
 	}
 	sync := gwsync.NewServer(st, w, slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	sync.SetTraces(traces)
 	mux := http.NewServeMux()
 	mux.Handle("/gateway/v1/", sync)
 	mux.Handle("/", m.Handler())
@@ -114,7 +118,7 @@ func newPlane(t *testing.T) *plane {
 	f := newFront(mux)
 	viaFront := httptest.NewServer(f)
 	t.Cleanup(func() { f.set("ok"); sync.Close(); viaFront.Close() })
-	return &plane{t: t, st: st, admin: direct.URL, front: f, gwURL: viaFront.URL, backend: map[string]string{}}
+	return &plane{t: t, st: st, admin: direct.URL, front: f, gwURL: viaFront.URL, backend: map[string]string{}, traces: traces}
 }
 
 func (p *plane) call(method, path string, body any, want int) []byte {

@@ -25,9 +25,9 @@ const (
 )
 
 // backup persists the last good configuration of a gateway atomically
-// (write, fsync, rename, fsync the directory). Secret named values are
-// and TLS private keys are encrypted with AES-256-GCM under a random key
-// kept beside it (mode 0600);
+// (write, fsync, rename, fsync the directory). Secret named values, TLS
+// private keys and the debug-token key are encrypted with AES-256-GCM
+// under a random key kept beside it (mode 0600);
 // subscription keys are never there, only their hashes.
 type backup struct {
 	dir string
@@ -117,6 +117,9 @@ func (b *backup) save(cfg *snapshot.Config) error {
 		}
 		cp.Hostnames[i] = h
 	}
+	if cp.DebugTokenKey != "" {
+		cp.DebugTokenKey = b.seal(cp.DebugTokenKey)
+	}
 	raw, err := json.Marshal(&cp)
 	if err != nil {
 		return err
@@ -149,6 +152,11 @@ func (b *backup) load() (*snapshot.Config, error) {
 			if cfg.Hostnames[i].KeyPEM, err = b.open(h.KeyPEM); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if strings.HasPrefix(cfg.DebugTokenKey, encPrefix) {
+		if cfg.DebugTokenKey, err = b.open(cfg.DebugTokenKey); err != nil {
+			return nil, err
 		}
 	}
 	return &cfg, nil

@@ -263,7 +263,17 @@ func nz[T any](p *T) Value {
 	return p
 }
 
+// contextTypes are the APIM context interfaces a policy expression may name
+// in a cast or an "as"/"is" test, as in
+// ((IResponse)context.Variables["r"]).Body. The cast passes the value through
+// when it is that interface at run time and throws InvalidCastException
+// otherwise; it never converts.
+var contextTypes = []string{"IResponse", "IRequest", "IMessageBody", "IUrl"}
+
 func registerContext() {
+	for _, t := range contextTypes {
+		knownTypes[t] = true
+	}
 	prop(kContext, "Api", func(e *env, r Value) Value { return nz(e.context().API()) })
 	prop(kContext, "Operation", func(e *env, r Value) Value { return nz(e.context().Operation()) })
 	prop(kContext, "Product", func(e *env, r Value) Value { return nz(e.context().Product()) })

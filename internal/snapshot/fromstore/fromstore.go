@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/model"
@@ -127,7 +128,7 @@ func (l *loader) apis() (map[string]bool, error) {
 		if err := decode(rec, &o); err != nil {
 			return nil, err
 		}
-		ops[rec.Parent] = append(ops[rec.Parent], snapshot.Operation{ID: rec.ID, DisplayName: o.DisplayName, Method: o.Method, URLTemplate: o.URLTemplate})
+		ops[rec.Parent] = append(ops[rec.Parent], snapshot.Operation{ID: rec.ID, DisplayName: o.DisplayName, Method: o.Method, URLTemplate: o.URLTemplate, Examples: responseExamples(&o)})
 	}
 	included := map[string]bool{}
 	for _, rec := range recs {
@@ -296,4 +297,26 @@ func (l *loader) fragments(map[string]bool) error {
 		l.cfg.PolicyFragments = append(l.cfg.PolicyFragments, snapshot.PolicyFragment{ID: rec.ID, Format: f.Format, Value: f.Value})
 	}
 	return nil
+}
+
+// responseExamples keeps, of an operation's responses, one example per
+// status code and content type (the first by name) for mock-response.
+func responseExamples(o *model.Operation) []snapshot.ResponseExample {
+	var out []snapshot.ResponseExample
+	for _, r := range o.Responses {
+		for _, rep := range r.Representations {
+			names := make([]string, 0, len(rep.Examples))
+			for name, ex := range rep.Examples {
+				if len(ex.Value) > 0 {
+					names = append(names, name)
+				}
+			}
+			if len(names) == 0 {
+				continue
+			}
+			slices.Sort(names)
+			out = append(out, snapshot.ResponseExample{StatusCode: r.StatusCode, ContentType: rep.ContentType, Value: rep.Examples[names[0]].Value})
+		}
+	}
+	return out
 }

@@ -1,0 +1,225 @@
+package counter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/portico-gw/portico/internal/policy"
+)
+
+// DefaultMaxCacheValue bounds one cached value (1 MiB) unless
+// CacheOptions.MaxValueBytes says otherwise.
+const DefaultMaxCacheValue = 1 << 20
+
+// CacheOptions configure a Cache.
+type CacheOptions struct {
+	// Options are those of the counters: URL, key prefix, timeouts, pool
+	// size, retry period, logger and metrics registerer.
+	Options
+	// MaxValueBytes bounds one value; a larger one is not stored (and an
+	// older value under its key is removed), as MemoryCache does.
+	MaxValueBytes int
+	// Local is the fallback used while Redis is unreachable (an in-memory
+	// cache of 64 MiB by default).
+	Local policy.Cache
+}
+
+// Cache implements policy.Cache over Redis, so that the gateway replicas
+// share the entries of cache-store-value and cache-store. Each entry is one
+// Redis string stored with its TTL (SET PX), so Redis expires it.
+//
+// While Redis is unreachable the cache falls back to Local, exactly like
+// the counters: one failed call is answered locally, 3 in a row switch to
+// local for the Retry period, the switch is logged and
+// portico_gateway_cache_fallback is 1. Entries written locally are not
+// copied to Redis when it answers again; they only serve lookups during a
+// later fallback until they expire (a store or remove through Redis also
+// removes the local copy of its key).
+type Cache struct {
+	client   *redis.Client
+	prefix   string
+	timeout  time.Duration
+	retry    time.Duration
+	maxValue int
+	log      *slog.Logger
+	local    policy.Cache
+
+	mu        sync.Mutex
+	downUntil time.Time
+	failures  int
+	down      atomic.Bool
+
+	mFallback prometheus.Gauge
+	mErrors   prometheus.Counter
+}
+
+var _ policy.Cache = (*Cache)(nil)
+
+// NewCache connects to Redis (checking it with a PING, without failing when
+// it does not answer: caching starts locally then). Close it when done.
+func NewCache(ctx context.Context, o CacheOptions) (*Cache, error) {
+	opts, err := redisOptions(&o.Options)
+	if err != nil {
+		return nil, err
+	}
+	if o.MaxValueBytes <= 0 {
+		o.MaxValueBytes = DefaultMaxCacheValue
+	}
+	if o.Local == nil {
+		o.Local = policy.NewMemoryCache(64 << 20)
+	}
+	c := &Cache{client: redis.NewClient(opts), prefix: o.Prefix + "k:", timeout: o.Timeout, retry: o.Retry, maxValue: o.MaxValueBytes, log: o.Logger, local: o.Local,
+		mFallback: prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_cache_fallback", Help: "1 while the cache of the cache-* policies is kept locally because Redis is unreachable."}),
+		mErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_cache_redis_errors_total", Help: "Failed calls to Redis for the cache of the cache-* policies."}),
+	}
+	if o.Registerer != nil {
+		for _, m := range []prometheus.Collector{c.mFallback, c.mErrors} {
+			if err := o.Registerer.Register(m); err != nil {
+				c.client.Close()
+				return nil, err
+			}
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := c.client.Ping(pctx).Err(); err != nil {
+		c.mu.Lock()
+		c.failures = failuresToFallBack - 1 // unreachable at start: fall back at once
+		c.mu.Unlock()
+		c.fail(err)
+	} else {
+		c.log.Info("the cache of the cache-* policies is shared through Redis", "redis", opts.Addr)
+	}
+	return c, nil
+}
+
+// redisOptions fills the defaults of o and returns the client options.
+func redisOptions(o *Options) (*redis.Options, error) {
+	opts, err := redis.ParseURL(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("--redis: %w", err)
+	}
+	if o.Prefix == "" {
+		o.Prefix = "portico:"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 500 * time.Millisecond
+	}
+	if o.PoolSize <= 0 {
+		o.PoolSize = 64
+	}
+	if o.Retry <= 0 {
+		o.Retry = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	opts.ReadTimeout, opts.WriteTimeout, opts.DialTimeout, opts.PoolTimeout = o.Timeout, o.Timeout, 2*o.Timeout, o.Timeout
+	opts.PoolSize = o.PoolSize
+	opts.MaxRetries = 0
+	return opts, nil
+}
+
+// Close closes the Redis connections.
+func (c *Cache) Close() error { return c.client.Close() }
+
+// Fallback reports whether caching is local because Redis failed.
+func (c *Cache) Fallback() bool { return c.down.Load() }
+
+func (c *Cache) usable(now time.Time) bool {
+	if !c.down.Load() {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !now.Before(c.downUntil)
+}
+
+func (c *Cache) fail(err error) {
+	c.mErrors.Inc()
+	c.mu.Lock()
+	c.failures++
+	trip := c.failures >= failuresToFallBack
+	if trip {
+		c.downUntil = time.Now().Add(c.retry)
+	}
+	c.mu.Unlock()
+	if trip && !c.down.Swap(true) {
+		c.mFallback.Set(1)
+		c.log.Error("Redis is unreachable: the cache of the cache-* policies is local to this replica until it answers", "err", err)
+	}
+}
+
+func (c *Cache) ok() {
+	c.mu.Lock()
+	c.failures = 0
+	c.mu.Unlock()
+	if c.down.Swap(false) {
+		c.mFallback.Set(0)
+		c.log.Info("Redis answers again: the cache of the cache-* policies is shared again")
+	}
+}
+
+// Get implements policy.Cache. Expiry is Redis's (the entry's TTL); now
+// only matters for the local fallback.
+func (c *Cache) Get(key string, now time.Time) ([]byte, bool) {
+	if c.usable(time.Now()) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		b, err := c.client.Get(ctx, c.prefix+key).Bytes()
+		switch {
+		case err == nil:
+			c.ok()
+			return b, true
+		case errors.Is(err, redis.Nil):
+			c.ok()
+			return nil, false
+		}
+		c.fail(err)
+	}
+	return c.local.Get(key, now)
+}
+
+// Set implements policy.Cache: the value is stored with ttl (rounded up to
+// a millisecond); a value over MaxValueBytes or a ttl <= 0 removes key.
+func (c *Cache) Set(key string, value []byte, ttl time.Duration, now time.Time) {
+	if ttl <= 0 || len(value) > c.maxValue {
+		c.Delete(key)
+		return
+	}
+	if c.usable(time.Now()) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		defer cancel()
+		err := c.client.Set(ctx, c.prefix+key, value, max(ttl.Round(time.Millisecond), time.Millisecond)).Err()
+		if err == nil {
+			c.ok()
+			c.local.Delete(key)
+			return
+		}
+		c.fail(err)
+	}
+	c.local.Set(key, value, ttl, now)
+}
+
+// Delete implements policy.Cache.
+func (c *Cache) Delete(key string) {
+	c.local.Delete(key)
+	if !c.usable(time.Now()) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	if err := c.client.Del(ctx, c.prefix+key).Err(); err != nil {
+		c.fail(err)
+		return
+	}
+	c.ok()
+}
