@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -194,20 +193,7 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		tlsL.srv, tlsL.https = tsrv, true
 		servers = append(servers, tlsL)
 	}
-	errc := make(chan error, len(servers))
-	for _, l := range servers {
-		go func(l *listener) {
-			var err error
-			if l.https {
-				err = l.srv.ServeTLS(l.ln, "", "")
-			} else {
-				err = l.srv.Serve(l.ln)
-			}
-			if !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("%s: %w", l.name, err)
-			}
-		}(l)
-	}
+	errc := startServers(servers)
 	agentCtx, stopAgent := context.WithCancel(context.Background())
 	agentDone := make(chan struct{})
 	go func() {
@@ -231,19 +217,7 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	case runErr = <-errc:
 		log.Error("server failed; shutting down", "err", runErr)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, l := range servers {
-		wg.Add(1)
-		go func(l *listener) {
-			defer wg.Done()
-			if err := l.srv.Shutdown(sctx); err != nil {
-				log.Warn("shutdown incomplete", "server", l.name, "err", err)
-			}
-		}(l)
-	}
-	wg.Wait()
+	stopServers(servers, o.shutdown, log)
 	stopTelemetry() // the last records go to the buffer, which the agent tries to send as it stops
 	<-telemetryDone
 	stopAgent() // sends the stop heartbeat

@@ -84,6 +84,44 @@ func (l *listener) url() string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
+// startServers serves every listener in its own goroutine; the channel
+// receives the first server that fails (not one that was shut down).
+func startServers(servers []*listener) <-chan error {
+	errc := make(chan error, len(servers))
+	for _, l := range servers {
+		go func(l *listener) {
+			var err error
+			if l.https {
+				err = l.srv.ServeTLS(l.ln, "", "")
+			} else {
+				err = l.srv.Serve(l.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s: %w", l.name, err)
+			}
+		}(l)
+	}
+	return errc
+}
+
+// stopServers shuts every server down gracefully, together, letting
+// in-flight requests finish within timeout.
+func stopServers(servers []*listener, timeout time.Duration, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, l := range servers {
+		wg.Add(1)
+		go func(l *listener) {
+			defer wg.Done()
+			if err := l.srv.Shutdown(ctx); err != nil {
+				log.Warn("shutdown incomplete", "server", l.name, "err", err)
+			}
+		}(l)
+	}
+	wg.Wait()
+}
+
 // readiness is what /readyz reports: every registered check must pass.
 type readiness struct {
 	mu     sync.Mutex
@@ -228,20 +266,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 		servers = append(servers, gwL)
 	}
 
-	errc := make(chan error, len(servers))
-	for _, l := range servers {
-		go func(l *listener) {
-			var err error
-			if l.https {
-				err = l.srv.ServeTLS(l.ln, "", "")
-			} else {
-				err = l.srv.Serve(l.ln)
-			}
-			if !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("%s: %w", l.name, err)
-			}
-		}(l)
-	}
+	errc := startServers(servers)
 	if gw != nil {
 		gw.start(ctx)
 	}
@@ -270,19 +295,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 		log.Error("server failed; shutting down", "err", runErr)
 	}
 	syncSrv.Close() // answer held long-polls now
-	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
-	defer cancel()
-	var wg sync.WaitGroup
-	for _, l := range servers {
-		wg.Add(1)
-		go func(l *listener) {
-			defer wg.Done()
-			if err := l.srv.Shutdown(sctx); err != nil {
-				log.Warn("shutdown incomplete", "server", l.name, "err", err)
-			}
-		}(l)
-	}
-	wg.Wait()
+	stopServers(servers, o.shutdown, log)
 	if gw != nil {
 		gw.stop()
 	}

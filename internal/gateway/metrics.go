@@ -3,9 +3,12 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/snapshot"
 )
 
@@ -20,12 +23,57 @@ type metrics struct {
 	revision      prometheus.Gauge
 	buildFailures prometheus.Counter
 	objectErrors  *prometheus.GaugeVec // kind, id
+
+	// emitted are the emit-metric policy's metrics; their series are capped
+	// at maxEmittedSeries (the dimensions come from requests).
+	emitted        *prometheus.CounterVec // namespace, name, dimensions
+	emittedDropped prometheus.Counter
+	emittedMu      sync.Mutex
+	emittedSeries  map[string]bool
+}
+
+// maxEmittedSeries bounds the series emit-metric may create.
+const maxEmittedSeries = 1000
+
+// emit records one emit-metric value; beyond maxEmittedSeries new series
+// are dropped and counted.
+func (m *metrics) emit(pm policy.Metric) {
+	var dims strings.Builder
+	for i, d := range pm.Dimensions {
+		if i > 0 {
+			dims.WriteByte(',')
+		}
+		dims.WriteString(d.Name)
+		dims.WriteByte('=')
+		dims.WriteString(d.Value)
+	}
+	key := pm.Namespace + "\x00" + pm.Name + "\x00" + dims.String()
+	m.emittedMu.Lock()
+	known := m.emittedSeries[key]
+	if !known && len(m.emittedSeries) < maxEmittedSeries {
+		m.emittedSeries[key], known = true, true
+	}
+	m.emittedMu.Unlock()
+	if !known {
+		m.emittedDropped.Inc()
+		return
+	}
+	if pm.Value > 0 {
+		m.emitted.WithLabelValues(pm.Namespace, pm.Name, dims.String()).Add(pm.Value)
+	}
 }
 
 func newMetrics(gatewayID string, reg prometheus.Registerer) (*metrics, error) {
 	cl := prometheus.Labels{"gateway": gatewayID}
 	buckets := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 	m := &metrics{
+		emitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portico_policy_emitted_total", Help: "Values added by the emit-metric policy, by namespace, metric name and dimensions (name=value pairs).", ConstLabels: cl,
+		}, []string{"namespace", "name", "dimensions"}),
+		emittedDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "portico_policy_emitted_dropped_total", Help: "emit-metric values dropped because the number of distinct series reached its cap.", ConstLabels: cl,
+		}),
+		emittedSeries: map[string]bool{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portico_gateway_requests_total", Help: "Requests handled by the gateway, by API, operation, product and status class.", ConstLabels: cl,
 		}, []string{"api", "operation", "product", "status_class"}),
@@ -49,7 +97,7 @@ func newMetrics(gatewayID string, reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"kind", "id"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.requests, m.duration, m.backend, m.client, m.revision, m.buildFailures, m.objectErrors} {
+		for _, c := range []prometheus.Collector{m.requests, m.duration, m.backend, m.client, m.revision, m.buildFailures, m.objectErrors, m.emitted, m.emittedDropped} {
 			if err := reg.Register(c); err != nil {
 				var are prometheus.AlreadyRegisteredError
 				if errors.As(err, &are) {

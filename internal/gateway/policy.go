@@ -35,7 +35,7 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	fw := &forwarder{g: g, req: req, w: w, r: r}
 	c := &policy.Context{
 		RequestID: req.ID, In: req.In, ClientIP: clientIP(r.RemoteAddr),
-		Backend: fw, Counters: g.counters, Cache: g.cache,
+		Backend: fw, Counters: g.counters, Cache: g.cache, Metric: g.metrics.emit,
 		API:          policy.APIInfo{ID: api.ID, Name: api.DisplayName, Path: api.Path},
 		Operation:    policy.OperationInfo{ID: req.Operation.ID, Name: req.Operation.DisplayName, Method: req.Operation.Method, URLTemplate: req.Operation.URLTemplate, Examples: req.Operation.Examples},
 		Subscription: policy.SubscriptionInfo{ID: req.SubscriptionID, Key: req.SubscriptionKey},
