@@ -15,6 +15,7 @@
 #   ROUNDS=3          rounds; each round runs every scenario once, in turn,
 #                     and the table shows the median of the rounds
 #   SCENARIOS="direct nginx go-stdproxy portico-open portico-key"
+#   BENCH_PORTICO_FLAGS=""  extra flags of portico serve, e.g. --telemetry=false
 #                     go-stdproxy is net/http + httputil.ReverseProxy alone
 #                     (bench/stdproxy): how much of Portico's cost is Go's
 #                     HTTP stack rather than the gateway
@@ -243,7 +244,7 @@ if want portico-open || want portico-key; then
 	PORTICO_ADMIN_TOKEN=$TOKEN taskset -c "$SERVER_CPU" "$WORK/portico" serve \
 		--data-dir "$WORK/portico-data" \
 		--mgmt-addr "127.0.0.1:$MGMT_PORT" --gateway-addr "127.0.0.1:$GW_PORT" --ops-addr "127.0.0.1:$OPS_PORT" \
-		--echo-addr 127.0.0.1:0 --log-level warn >"$WORK/portico.log" 2>&1 &
+		--echo-addr 127.0.0.1:0 --log-level warn ${BENCH_PORTICO_FLAGS:-} >"$WORK/portico.log" 2>&1 &
 	PORTICO_PID=$!
 	PIDS+=($PORTICO_PID)
 	MGMT=http://127.0.0.1:$MGMT_PORT/api/v1

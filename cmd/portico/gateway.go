@@ -53,12 +53,15 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		closeCounters()
 		return nil, err
 	}
-	tq, err := newTelemetryQueue(o, log, reg, fromstore.ManagedGatewayID, hostname(), storeShipper(st))
-	if err != nil {
-		return nil, err
+	var tq *telemetry.Queue
+	if !o.noTelemetry {
+		if tq, err = newTelemetryQueue(o, log, reg, fromstore.ManagedGatewayID, hostname(), storeShipper(st)); err != nil {
+			return nil, err
+		}
+	} else {
+		log.Warn("request records are off (--telemetry=false): no reports, no access log")
 	}
 	gcfg := gateway.Config{
-		Telemetry:  tq,
 		InstanceID: hostname(),
 		Counters:   counters,
 		Cache:      cache,
@@ -79,7 +82,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	spans.configure(&gcfg)
-	gw, err := gateway.New(gcfg)
+	gw, err := gateway.New(withTelemetry(gcfg, tq))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -135,13 +138,15 @@ func (b *builtinGateway) start(ctx context.Context) {
 		defer close(b.done)
 		b.reloader.Run(ctx)
 	}()
-	var tctx context.Context
-	tctx, b.tstop = context.WithCancel(context.Background()) // outlives ctx: records of draining requests still count
-	b.tdone = make(chan struct{})
-	go func() {
-		defer close(b.tdone)
-		b.telemetry.Run(tctx)
-	}()
+	if b.telemetry != nil {
+		var tctx context.Context
+		tctx, b.tstop = context.WithCancel(context.Background()) // outlives ctx: records of draining requests still count
+		b.tdone = make(chan struct{})
+		go func() {
+			defer close(b.tdone)
+			b.telemetry.Run(tctx)
+		}()
+	}
 	b.spans.start()
 }
 
@@ -159,4 +164,13 @@ func (b *builtinGateway) stop() {
 		<-b.tdone
 	}
 	b.spans.stop()
+}
+
+// withTelemetry sets the gateway's telemetry sink when there is one (a nil
+// *telemetry.Queue must not become a non-nil interface).
+func withTelemetry(c gateway.Config, q *telemetry.Queue) gateway.Config {
+	if q != nil {
+		c.Telemetry = q
+	}
+	return c
 }

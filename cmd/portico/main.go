@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -53,6 +54,7 @@ type options struct {
 	backupDir   string
 
 	smtpAddr, smtpFrom, smtpUsername, smtpPassword string
+	noTelemetry                                    bool
 	shutdown                                       time.Duration
 
 	// gateway limits and timeouts
@@ -105,6 +107,7 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 32<<10, "gateway: largest request line and headers (431 above it)")
 	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", 100<<20, "gateway: largest request body of APIs that set no maxRequestBodyBytes (413 above it)")
 	fs.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "gateway: OTLP/HTTP collector URL, e.g. http://localhost:4318, to export spans of requests, policy sections and backend calls to (JSON encoding)")
+	fs.Var(invertedBool{&o.noTelemetry}, "telemetry", "built-in gateway: record every request for reports and the access log (--telemetry=false turns records off)")
 	fs.BoolVar(&o.accessLog, "access-log", false, "gateway: write one JSON line per request (the telemetry record) to stdout")
 	o.telemetryRetention = defaultTelemetryRetention
 	fs.Var(retentionFlag{&o.telemetryRetention}, "telemetry-retention", "management plane: keep request records and reports this long, e.g. 30d or 72h (0: forever)")
@@ -222,3 +225,26 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// invertedBool is a boolean flag stored negated, so that the zero value of
+// options keeps the flag's default (true).
+type invertedBool struct{ off *bool }
+
+func (b invertedBool) String() string {
+	if b.off == nil || !*b.off {
+		return "true"
+	}
+	return "false"
+}
+
+func (b invertedBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*b.off = !v
+	return nil
+}
+
+// IsBoolFlag lets --telemetry be given without a value.
+func (b invertedBool) IsBoolFlag() bool { return true }

@@ -23,6 +23,9 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		{"command line wins", map[string]string{"PORTICO_DATA_DIR": "/tmp/x"}, []string{"--data-dir", "/tmp/y"}, func(o *options) bool { return o.dataDir == "/tmp/y" }},
 		{"gateway token variable", map[string]string{"PORTICO_GATEWAY_TOKEN": "tok"}, nil, func(o *options) bool { return o.token == "tok" }},
 		{"durations", map[string]string{"PORTICO_BACKEND_TIMEOUT": "5s"}, nil, func(o *options) bool { return o.backendTimeout == 5*time.Second }},
+		{"telemetry on by default", nil, nil, func(o *options) bool { return !o.noTelemetry }},
+		{"telemetry off", nil, []string{"--telemetry=false"}, func(o *options) bool { return o.noTelemetry }},
+		{"telemetry off from the environment", map[string]string{"PORTICO_TELEMETRY": "false"}, nil, func(o *options) bool { return o.noTelemetry }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
