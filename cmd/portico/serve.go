@@ -212,9 +212,11 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 		return err
 	}
 	// Self-hosted gateways long-poll /gateway/v1/config; the watcher wakes
-	// them on local commits at once and on other replicas' within 250 ms.
+	// them on local commits at once, on other replicas' through PostgreSQL
+	// notifications, and polls the revision every second as a safety net.
 	watcher := gwsync.NewWatcher(rev)
-	go watcher.Poll(ctx, st, 250*time.Millisecond)
+	go watcher.Listen(ctx, st, log) // PostgreSQL: other replicas' commits at once
+	go watcher.Poll(ctx, st, time.Second)
 	go runTelemetryRetention(ctx, st, o.telemetryRetention, log)
 	onCommit := func(rev int64) {
 		watcher.Set(rev)

@@ -124,6 +124,37 @@ func (w *Watcher) Poll(ctx context.Context, st store.Store, every time.Duration)
 	}
 }
 
+// RevisionNotifier is a store that reports committed revisions as they
+// commit, in every process sharing it (PostgreSQL LISTEN/NOTIFY).
+type RevisionNotifier interface {
+	WatchRevisions(ctx context.Context, fn func(rev int64)) error
+}
+
+// Listen follows the store's revision notifications until ctx ends,
+// reconnecting after a second when the connection fails, so that a change
+// committed by another management replica wakes the long-polls held here at
+// once. Stores without notifications are left to Poll.
+func (w *Watcher) Listen(ctx context.Context, st store.Store, log *slog.Logger) {
+	n, ok := st.(RevisionNotifier)
+	if !ok {
+		return
+	}
+	for ctx.Err() == nil {
+		err := n.WatchRevisions(ctx, w.Set)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("revision notifications interrupted; retrying (polling continues meanwhile)", "err", err)
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Server is the management plane's side of the protocol, mounted at
 // /gateway/v1/. It is safe for concurrent use.
 type Server struct {

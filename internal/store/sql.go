@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -439,10 +439,60 @@ func (s *SQLStore) Update(ctx context.Context, fn func(Tx) error) (int64, error)
 	if err := fn(t); err != nil {
 		return 0, err
 	}
+	if s.d.name == "postgres" {
+		// Delivered to the listeners of every replica when the transaction
+		// commits (WatchRevisions).
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", revisionChannel, strconv.FormatInt(rev, 10)); err != nil {
+			return 0, fmt.Errorf("notify config revision: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)
 	}
 	return rev, nil
+}
+
+// revisionChannel is the PostgreSQL notification channel of committed
+// config revisions.
+const revisionChannel = "portico_revision"
+
+// WatchRevisions calls fn with every config revision committed by any
+// process sharing the store, as soon as it commits, until ctx ends or the
+// connection fails (the error is returned; callers retry). On SQLite, which
+// one process owns, it only waits for ctx. It holds one connection.
+func (s *SQLStore) WatchRevisions(ctx context.Context, fn func(rev int64)) error {
+	if s.d.name != "postgres" {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	conn, err := s.reader.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("watch revisions: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("watch revisions: unexpected driver connection %T", dc)
+		}
+		if _, err := pc.Conn().Exec(ctx, "LISTEN "+revisionChannel); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		defer func() { // the connection goes back to the pool: stop listening
+			uctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, _ = pc.Conn().Exec(uctx, "UNLISTEN "+revisionChannel)
+		}()
+		for {
+			n, err := pc.Conn().WaitForNotification(ctx)
+			if err != nil {
+				return err
+			}
+			if rev, err := strconv.ParseInt(n.Payload, 10, 64); err == nil {
+				fn(rev)
+			}
+		}
+	})
 }
 
 // RecordInstance implements Store.

@@ -275,3 +275,41 @@ func TestGatewayInstances(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchRevisionsAcrossProcesses: a commit through one store handle is
+// notified to a watcher on another handle of the same PostgreSQL database.
+func TestWatchRevisionsAcrossProcesses(t *testing.T) {
+	dsn := testenv.Postgres(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got := make(chan int64, 16)
+	go b.WatchRevisions(ctx, func(rev int64) { got <- rev })
+	deadline := time.After(20 * time.Second)
+	first := int64(-1)
+	for {
+		rev := put(t, a, store.Record{Kind: "api", ID: "w", Doc: []byte(`{}`)})
+		if first < 0 {
+			first = rev
+		}
+		select {
+		case r := <-got:
+			if r < first || r > rev {
+				t.Fatalf("notified revision %d, committed %d", r, rev)
+			}
+			return
+		case <-time.After(200 * time.Millisecond): // the listener may not be connected yet: commit again
+		case <-deadline:
+			t.Fatal("no revision notification")
+		}
+	}
+}

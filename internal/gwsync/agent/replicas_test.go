@@ -32,7 +32,8 @@ func TestTwoManagementReplicas(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		rev, _ := st.Revision(ctx)
 		w := gwsync.NewWatcher(rev)
-		go w.Poll(ctx, st, 250*time.Millisecond)
+		go w.Listen(ctx, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		go w.Poll(ctx, st, 5*time.Second) // the safety net only: notifications must do the work
 		m := mgmt.New(mgmt.Config{Store: st, AdminToken: admin, OnCommit: w.Set})
 		if _, err := m.Seed(ctx, "http://127.0.0.1:9"); err != nil {
 			t.Fatal(err)
