@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -166,6 +167,10 @@ func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 	if timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 	}
+	var replay []byte // the body to resend on a 307/308 redirect
+	if c.Request.FollowRedirects && c.Request.Body.Buffered() {
+		replay, _ = c.Request.Body.Bytes()
+	}
 	body, n := c.Request.Body.Reader()
 	out := &http.Request{
 		Method: c.Request.Method, URL: c.Request.URL(), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
@@ -185,7 +190,18 @@ func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 	out.Header.Set("X-Request-Id", f.req.ID)
 	propagate(f.req, out.Header)
 
-	res, err := backendTransport{g: f.g, proxy: c.Request.Proxy}.RoundTrip(out)
+	rt := backendTransport{g: f.g, proxy: c.Request.Proxy}
+	res, err := rt.RoundTrip(out)
+	for hops := 0; err == nil && c.Request.FollowRedirects && hops < maxRedirects; hops++ {
+		next := redirectRequest(out, res, replay)
+		if next == nil {
+			break
+		}
+		io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+		res.Body.Close()
+		out = next
+		res, err = rt.RoundTrip(out)
+	}
 	if err != nil {
 		cancel()
 		return f.forwardError(err, timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded))
@@ -248,4 +264,48 @@ func clientIP(remote string) netip.Addr {
 	}
 	a, _ := netip.ParseAddr(remote)
 	return a
+}
+
+// maxRedirects bounds the redirects forward-request follow-redirects="true"
+// follows.
+const maxRedirects = 10
+
+// redirectRequest returns the request that follows the redirect res
+// answered to out, or nil when res is not one to follow: 301, 302 and 303
+// become a GET without body (HEAD stays HEAD); 307 and 308 repeat the method
+// and body, which needs the body in replay (or no body).
+func redirectRequest(out *http.Request, res *http.Response, replay []byte) *http.Request {
+	loc := res.Header.Get("Location")
+	if loc == "" {
+		return nil
+	}
+	target, err := out.URL.Parse(loc)
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") {
+		return nil
+	}
+	next := out.Clone(out.Context())
+	next.URL, next.Host = target, target.Host
+	switch res.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
+		if next.Method != http.MethodHead {
+			next.Method = http.MethodGet
+		}
+		next.Body, next.ContentLength = http.NoBody, 0
+		next.Header.Del("Content-Type")
+		next.Header.Del("Content-Length")
+	case http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		if out.ContentLength != 0 && replay == nil {
+			return nil // the streamed body cannot be sent again
+		}
+		next.Body, next.ContentLength = http.NoBody, 0
+		if len(replay) > 0 {
+			next.Body, next.ContentLength = io.NopCloser(bytes.NewReader(replay)), int64(len(replay))
+		}
+	default:
+		return nil
+	}
+	if target.Host != out.URL.Host {
+		next.Header.Del("Authorization") // credentials are for the first host only
+	}
+	return next
 }

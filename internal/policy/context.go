@@ -186,6 +186,9 @@ type Request struct {
 	// proxy policy), with its credentials in User; nil connects directly.
 	// Policies replace it; they never modify the URL it points to.
 	Proxy *url.URL
+	// FollowRedirects asks the backend to follow 3xx answers (set by
+	// forward-request follow-redirects="true" for its call only).
+	FollowRedirects bool
 }
 
 // URL returns the full backend URL.

@@ -13,14 +13,13 @@ type forwardRequest struct {
 	StepInfo
 	timeout     time.Duration
 	failOnError bool
+	follow      bool
 }
 
 func newForwardRequest(b *Builder) (Step, error) {
 	s := &forwardRequest{StepInfo: b.Info()}
 	s.timeout = time.Duration(b.Int("timeout", false, 0, 0)) * time.Second
-	if b.Bool("follow-redirects", false) {
-		b.Errorf("follow-redirects", "follow-redirects=\"true\" is not supported by Portico yet")
-	}
+	s.follow = b.Bool("follow-redirects", false)
 	b.Bool("buffer-request-body", false)
 	b.Bool("buffer-response", true)
 	s.failOnError = b.Bool("fail-on-error-status-code", false)
@@ -39,12 +38,23 @@ func (s *forwardRequest) describe() string {
 	if s.failOnError {
 		d = strings.TrimSpace(d + " fail-on-error-status-code=true")
 	}
+	if s.follow {
+		d = strings.TrimSpace(d + " follow-redirects=true")
+	}
 	return d
 }
 
 func (s *forwardRequest) Apply(c *Context) error {
 	if c.Backend == nil {
 		return &Error{Status: http.StatusBadGateway, Reason: ReasonBackendConnectionFailure, Message: "Bad gateway: no backend"}
+	}
+	if s.follow {
+		// a 307/308 resends the body: keep it
+		if _, err := c.Request.Body.Bytes(); err != nil {
+			return &Error{Status: http.StatusBadRequest, Reason: ReasonClientConnectionFailure, Message: "The request body could not be read.", Err: err}
+		}
+		c.Request.FollowRedirects = true
+		defer func() { c.Request.FollowRedirects = false }()
 	}
 	if err := c.Backend.Forward(c, s.timeout); err != nil {
 		return err
