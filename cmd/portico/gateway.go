@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -62,13 +64,14 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		log.Warn("request records are off (--telemetry=false): no reports, no access log")
 	}
 	gcfg := gateway.Config{
-		InstanceID: hostname(),
-		Counters:   counters,
-		Cache:      cache,
-		GatewayID:  fromstore.ManagedGatewayID,
-		PublicURL:  gatewayPublicURL(o),
-		Logger:     log,
-		Registerer: reg,
+		PortalOrigins: portalOrigins(o),
+		InstanceID:    hostname(),
+		Counters:      counters,
+		Cache:         cache,
+		GatewayID:     fromstore.ManagedGatewayID,
+		PublicURL:     gatewayPublicURL(o),
+		Logger:        log,
+		Registerer:    reg,
 
 		ConnectTimeout:        o.backendConnectTimeout,
 		ResponseHeaderTimeout: o.backendTimeout,
@@ -173,4 +176,22 @@ func withTelemetry(c gateway.Config, q *telemetry.Queue) gateway.Config {
 		c.Telemetry = q
 	}
 	return c
+}
+
+// portalOrigins are the origins the developer portal is reached at: its
+// public URL, and for a portal listening on every interface or on loopback
+// both localhost and 127.0.0.1.
+func portalOrigins(o *options) []string {
+	if v := os.Getenv("PORTICO_PORTAL_URL"); v != "" {
+		return []string{strings.TrimSuffix(v, "/")}
+	}
+	host, port, err := net.SplitHostPort(o.portalAddr)
+	if err != nil {
+		return nil
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "localhost", "127.0.0.1":
+		return []string{"http://localhost:" + port, "http://127.0.0.1:" + port}
+	}
+	return []string{"http://" + net.JoinHostPort(host, port)}
 }

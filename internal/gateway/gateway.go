@@ -114,6 +114,10 @@ type Config struct {
 	// outlive snapshots (it is kept for the Gateway's life, so a reload
 	// never resets a limit); in-memory counters when nil.
 	Counters policy.Counters
+	// PortalOrigins are the developer portal's origins (scheme://host:port):
+	// the gateway answers their CORS preflights and allows them on every
+	// API, for the portal's try-it console.
+	PortalOrigins []string
 	// Cache holds the entries of the caching policies (cache-lookup,
 	// cache-store, cache-*-value); an in-memory cache of 64 MiB kept for
 	// the gateway's lifetime when nil, so reloads never empty it.
@@ -270,12 +274,32 @@ type statusWriter struct {
 	status  int
 	started time.Time // when the final status was written
 	written int64
+	// corsOrigin is the developer portal's origin when the request came
+	// from it: the response allows that origin unless a policy already
+	// answered for CORS.
+	corsOrigin string
+}
+
+// allowPortal adds the portal's CORS response headers before the status
+// line goes out.
+func (w *statusWriter) allowPortal() {
+	if w.corsOrigin == "" {
+		return
+	}
+	h := w.Header()
+	if h.Get("Access-Control-Allow-Origin") == "" {
+		h.Set("Access-Control-Allow-Origin", w.corsOrigin)
+		h.Set("Access-Control-Expose-Headers", "*")
+		h.Add("Vary", "Origin")
+	}
+	w.corsOrigin = ""
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
 		w.started = time.Now()
+		w.allowPortal()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -284,10 +308,38 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 		w.started = time.Now()
+		w.allowPortal()
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.written += int64(n)
 	return n, err
+}
+
+// portalOrigin reports whether origin is one of the developer portal's
+// origins (Config.PortalOrigins), compared without case.
+func (g *Gateway) portalOrigin(origin string) bool {
+	for _, o := range g.cfg.PortalOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// portalPreflight answers a CORS preflight from the developer portal, so
+// that its try-it console can call every API without the admin writing a
+// cors policy: the requested method and headers are allowed for that
+// origin only.
+func (g *Gateway) portalPreflight(w http.ResponseWriter, r *http.Request, origin string) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Methods", r.Header.Get("Access-Control-Request-Method"))
+	if hdrs := r.Header.Get("Access-Control-Request-Headers"); hdrs != "" {
+		h.Set("Access-Control-Allow-Headers", hdrs)
+	}
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Origin")
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Unwrap lets http.ResponseController reach Flush and Hijack.
@@ -327,6 +379,13 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == StatusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		g.serveStatus(w, req)
 		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && g.portalOrigin(origin) {
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			g.portalPreflight(w, r, origin)
+			return
+		}
+		w.corsOrigin = origin
 	}
 	if req.Snapshot == nil {
 		g.fail(w, req, errNotReady())
