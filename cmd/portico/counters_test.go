@@ -20,26 +20,24 @@ import (
 func TestRedisSharesCountersAndCache(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	t.Run("without --redis", func(t *testing.T) {
-		c, closeCache, err := newCache(context.Background(), &options{}, log, prometheus.NewRegistry())
+		counters, c, closeAll, err := newCounters(context.Background(), &options{}, log, prometheus.NewRegistry())
 		if err != nil || c != nil {
 			t.Fatalf("cache = %v, %v; want nil (the gateway's memory cache)", c, err)
 		}
-		closeCache()
+		if _, ok := counters.(*policy.MemoryCounters); !ok {
+			t.Fatalf("counters are %T, want local memory counters", counters)
+		}
+		closeAll()
 	})
 	t.Run("with --redis", func(t *testing.T) {
 		url, _ := testenv.Redis(t)
 		reg := prometheus.NewRegistry()
 		o := &options{redis: url}
-		counters, closeCounters, err := newCounters(context.Background(), o, log, reg)
+		counters, c, closeAll, err := newCounters(context.Background(), o, log, reg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer closeCounters()
-		c, closeCache, err := newCache(context.Background(), o, log, reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer closeCache()
+		defer closeAll()
 		if _, ok := counters.(*counter.Redis); !ok {
 			t.Fatalf("counters are %T", counters)
 		}

@@ -46,13 +46,8 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, errors.New("gateway: --tls-cert and --tls-key must be given together")
 	}
-	counters, closeCounters, err := newCounters(ctx, o, log, reg)
+	counters, cache, closeCounters, err := newCounters(ctx, o, log, reg)
 	if err != nil {
-		return nil, err
-	}
-	cache, closeCache, err := newCache(ctx, o, log, reg)
-	if err != nil {
-		closeCounters()
 		return nil, err
 	}
 	var tq *telemetry.Queue
@@ -101,7 +96,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		}
 		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
 	}
-	b := &builtinGateway{o: o, gw: gw, closeCounters: func() { closeCounters(); closeCache() }, telemetry: tq, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
 	ready.add("gateway", func() error {
 		if gw.Snapshot() == nil {
 			return errors.New("no configuration snapshot loaded yet")

@@ -84,16 +84,11 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ready := &readiness{}
-	counters, closeCounters, err := newCounters(ctx, o, log, reg)
+	counters, cache, closeCounters, err := newCounters(ctx, o, log, reg)
 	if err != nil {
 		return err
 	}
 	defer closeCounters()
-	cache, closeCache, err := newCache(ctx, o, log, reg)
-	if err != nil {
-		return err
-	}
-	defer closeCache()
 	// Request records go to the agent's on-disk buffer, which sends them to
 	// the management plane (POST /gateway/v1/telemetry).
 	var shipTo *agent.Agent // set below, before the queue runs

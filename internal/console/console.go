@@ -80,7 +80,7 @@ func New(cfg Config) *Server {
 		acct: web.NewThrottle(5, 15*time.Minute), ip: web.NewThrottle(20, 15*time.Minute),
 		tokenHash: sha256.Sum256([]byte(cfg.AdminToken))}
 	s.sessions.Secure, s.csrf.Secure = cfg.SecureCookies, cfg.SecureCookies
-	s.pages = parsePages()
+	s.pages = web.ParsePages(templateFS, funcs)
 	s.handler = s.routes()
 	return s
 }

@@ -2,7 +2,6 @@ package console
 
 import (
 	"html/template"
-	"io/fs"
 	"strconv"
 	"strings"
 	"time"
@@ -53,18 +52,4 @@ func hasName(list []named, id string) bool {
 		}
 	}
 	return false
-}
-
-func parsePages() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
-	pages := map[string]*template.Template{}
-	names, _ := fs.Glob(templateFS, "templates/*.html")
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
-		}
-		pages[base] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
-	}
-	return pages
 }

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/portico-gw/portico/internal/policy"
@@ -44,61 +41,28 @@ type CacheOptions struct {
 // later fallback until they expire (a store or remove through Redis also
 // removes the local copy of its key).
 type Cache struct {
-	client   *redis.Client
-	prefix   string
-	timeout  time.Duration
-	retry    time.Duration
+	*link
 	maxValue int
-	log      *slog.Logger
 	local    policy.Cache
-
-	mu        sync.Mutex
-	downUntil time.Time
-	failures  int
-	down      atomic.Bool
-
-	mFallback prometheus.Gauge
-	mErrors   prometheus.Counter
 }
 
 var _ policy.Cache = (*Cache)(nil)
 
-// NewCache connects to Redis (checking it with a PING, without failing when
-// it does not answer: caching starts locally then). Close it when done.
+// NewCache connects to Redis, or shares o.Client (checking it with a PING,
+// without failing when it does not answer: caching starts locally then).
+// Close it when done.
 func NewCache(ctx context.Context, o CacheOptions) (*Cache, error) {
-	opts, err := redisOptions(&o.Options)
-	if err != nil {
-		return nil, err
-	}
 	if o.MaxValueBytes <= 0 {
 		o.MaxValueBytes = DefaultMaxCacheValue
 	}
 	if o.Local == nil {
 		o.Local = policy.NewMemoryCache(64 << 20)
 	}
-	c := &Cache{client: redis.NewClient(opts), prefix: o.Prefix + "k:", timeout: o.Timeout, retry: o.Retry, maxValue: o.MaxValueBytes, log: o.Logger, local: o.Local,
-		mFallback: prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_cache_fallback", Help: "1 while the cache of the cache-* policies is kept locally because Redis is unreachable."}),
-		mErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_cache_redis_errors_total", Help: "Failed calls to Redis for the cache of the cache-* policies."}),
+	l, err := newLink(ctx, &o.Options, "k:", role{metric: "cache", what: "entries of the cache-* policies"})
+	if err != nil {
+		return nil, err
 	}
-	if o.Registerer != nil {
-		for _, m := range []prometheus.Collector{c.mFallback, c.mErrors} {
-			if err := o.Registerer.Register(m); err != nil {
-				c.client.Close()
-				return nil, err
-			}
-		}
-	}
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := c.client.Ping(pctx).Err(); err != nil {
-		c.mu.Lock()
-		c.failures = failuresToFallBack - 1 // unreachable at start: fall back at once
-		c.mu.Unlock()
-		c.fail(err)
-	} else {
-		c.log.Info("the cache of the cache-* policies is shared through Redis", "redis", opts.Addr)
-	}
-	return c, nil
+	return &Cache{link: l, maxValue: o.MaxValueBytes, local: o.Local}, nil
 }
 
 // redisOptions fills the defaults of o and returns the client options.
@@ -128,51 +92,11 @@ func redisOptions(o *Options) (*redis.Options, error) {
 	return opts, nil
 }
 
-// Close closes the Redis connections.
-func (c *Cache) Close() error { return c.client.Close() }
-
-// Fallback reports whether caching is local because Redis failed.
-func (c *Cache) Fallback() bool { return c.down.Load() }
-
-func (c *Cache) usable(now time.Time) bool {
-	if !c.down.Load() {
-		return true
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return !now.Before(c.downUntil)
-}
-
-func (c *Cache) fail(err error) {
-	c.mErrors.Inc()
-	c.mu.Lock()
-	c.failures++
-	trip := c.failures >= failuresToFallBack
-	if trip {
-		c.downUntil = time.Now().Add(c.retry)
-	}
-	c.mu.Unlock()
-	if trip && !c.down.Swap(true) {
-		c.mFallback.Set(1)
-		c.log.Error("Redis is unreachable: the cache of the cache-* policies is local to this replica until it answers", "err", err)
-	}
-}
-
-func (c *Cache) ok() {
-	c.mu.Lock()
-	c.failures = 0
-	c.mu.Unlock()
-	if c.down.Swap(false) {
-		c.mFallback.Set(0)
-		c.log.Info("Redis answers again: the cache of the cache-* policies is shared again")
-	}
-}
-
 // Get implements policy.Cache. Expiry is Redis's (the entry's TTL); now
 // only matters for the local fallback.
 func (c *Cache) Get(key string, now time.Time) ([]byte, bool) {
 	if c.usable(time.Now()) {
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		ctx, cancel := c.call()
 		defer cancel()
 		b, err := c.client.Get(ctx, c.prefix+key).Bytes()
 		switch {
@@ -196,7 +120,7 @@ func (c *Cache) Set(key string, value []byte, ttl time.Duration, now time.Time) 
 		return
 	}
 	if c.usable(time.Now()) {
-		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		ctx, cancel := c.call()
 		defer cancel()
 		err := c.client.Set(ctx, c.prefix+key, value, max(ttl.Round(time.Millisecond), time.Millisecond)).Err()
 		if err == nil {
@@ -215,7 +139,7 @@ func (c *Cache) Delete(key string) {
 	if !c.usable(time.Now()) {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	ctx, cancel := c.call()
 	defer cancel()
 	if err := c.client.Del(ctx, c.prefix+key).Err(); err != nil {
 		c.fail(err)

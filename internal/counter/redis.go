@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,105 +88,33 @@ type Options struct {
 	Retry      time.Duration
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// Client, when set, is used instead of connecting to URL (and is not
+	// closed by Close), so that the counters and the cache share one pool.
+	Client *redis.Client
 }
 
 // Redis implements policy.Counters over Redis with a local fallback.
 type Redis struct {
-	client  *redis.Client
-	prefix  string
-	timeout time.Duration
-	retry   time.Duration
-	log     *slog.Logger
-	local   *policy.MemoryCounters
-
-	mu        sync.Mutex
-	downUntil time.Time
-	failures  int // consecutive failed calls
-	down      atomic.Bool
-	heldMu    sync.Mutex
-	held      map[string]int // concurrency slots taken locally while Redis was down
-
-	mFallback prometheus.Gauge
-	mErrors   prometheus.Counter
+	*link
+	local  *policy.MemoryCounters
+	heldMu sync.Mutex
+	held   map[string]int // concurrency slots taken locally while Redis was down
 }
 
 var _ policy.Counters = (*Redis)(nil)
 
 // NewRedis connects to Redis (checking it with a PING, without failing when
-// it does not answer: counting starts locally then).
+// it does not answer: counting starts locally then). Close it when done.
 func NewRedis(ctx context.Context, o Options) (*Redis, error) {
-	opts, err := redisOptions(&o)
+	l, err := newLink(ctx, &o, "", role{metric: "counters", what: "rate-limit and quota counters"})
 	if err != nil {
 		return nil, err
 	}
-	r := &Redis{client: redis.NewClient(opts), prefix: o.Prefix, timeout: o.Timeout, retry: o.Retry, log: o.Logger, local: policy.NewMemoryCounters(),
-		mFallback: prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_counters_fallback", Help: "1 while rate-limit and quota counters are kept locally because Redis is unreachable."}),
-		mErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_counters_redis_errors_total", Help: "Failed calls to Redis for rate-limit, quota and concurrency counters."}),
-	}
-	if o.Registerer != nil {
-		for _, c := range []prometheus.Collector{r.mFallback, r.mErrors} {
-			if err := o.Registerer.Register(c); err != nil {
-				return nil, err
-			}
-		}
-	}
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := r.client.Ping(pctx).Err(); err != nil {
-		r.mu.Lock()
-		r.failures = failuresToFallBack - 1 // unreachable at start: fall back at once
-		r.mu.Unlock()
-		r.fail(err)
-	} else {
-		r.log.Info("rate-limit and quota counters are shared through Redis", "redis", opts.Addr)
-	}
-	return r, nil
+	return &Redis{link: l, local: policy.NewMemoryCounters()}, nil
 }
 
-// Close closes the Redis connections.
-func (r *Redis) Close() error { return r.client.Close() }
-
-// Fallback reports whether counting is local because Redis failed.
-func (r *Redis) Fallback() bool { return r.down.Load() }
-
-func (r *Redis) usable(now time.Time) bool {
-	if !r.down.Load() {
-		return true
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return !now.Before(r.downUntil) // time to try Redis again
-}
-
-// failuresToFallBack is how many consecutive failed calls switch counting
-// to local for the Retry period; a single failure only answers that call
-// locally, so that a hiccup does not let a burst through.
-const failuresToFallBack = 3
-
-func (r *Redis) fail(err error) {
-	r.mErrors.Inc()
-	r.mu.Lock()
-	r.failures++
-	trip := r.failures >= failuresToFallBack
-	if trip {
-		r.downUntil = time.Now().Add(r.retry)
-	}
-	r.mu.Unlock()
-	if trip && !r.down.Swap(true) {
-		r.mFallback.Set(1)
-		r.log.Error("Redis is unreachable: counting rate limits and quotas locally on this replica until it answers", "err", err)
-	}
-}
-
-func (r *Redis) ok() {
-	r.mu.Lock()
-	r.failures = 0
-	r.mu.Unlock()
-	if r.down.Swap(false) {
-		r.mFallback.Set(0)
-		r.log.Info("Redis answers again: rate-limit and quota counters are shared again")
-	}
-}
+// Client is the Redis client, for the cache to share (Options.Client).
+func (r *Redis) Client() *redis.Client { return r.client }
 
 func (r *Redis) key(k string) string {
 	return r.prefix + strings.ReplaceAll(k, " ", "_")
@@ -196,7 +123,7 @@ func (r *Redis) key(k string) string {
 // Take implements policy.Counters.
 func (r *Redis) Take(key string, n, limit int64, period time.Duration, now time.Time) (bool, int64, time.Time) {
 	if r.usable(now) {
-		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+		ctx, cancel := r.call()
 		defer cancel()
 		res, err := takeScript.Run(ctx, r.client, []string{r.key("c:" + key)}, n, limit, max(period.Milliseconds(), 1)).Int64Slice()
 		if err == nil && len(res) == 3 {
@@ -214,7 +141,7 @@ func (r *Redis) Take(key string, n, limit int64, period time.Duration, now time.
 // Peek implements policy.Counters.
 func (r *Redis) Peek(key string, period time.Duration, now time.Time) (int64, time.Time) {
 	if r.usable(now) {
-		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+		ctx, cancel := r.call()
 		defer cancel()
 		k := r.key("c:" + key)
 		pipe := r.client.Pipeline()
@@ -241,7 +168,7 @@ const slotTTL = 10 * time.Minute
 // Acquire implements policy.Counters.
 func (r *Redis) Acquire(key string, max int64) bool {
 	if r.usable(time.Now()) {
-		ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+		ctx, cancel := r.call()
 		defer cancel()
 		n, err := acquireScript.Run(ctx, r.client, []string{r.key("s:" + key)}, max, slotTTL.Milliseconds()).Int64()
 		if err == nil {
@@ -276,7 +203,7 @@ func (r *Redis) Release(key string) {
 		r.local.Release(key)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.timeout)
+	ctx, cancel := r.call()
 	defer cancel()
 	if err := releaseScript.Run(ctx, r.client, []string{r.key("s:" + key)}).Err(); err != nil {
 		r.fail(err)

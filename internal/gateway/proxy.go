@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/snapshot"
 )
 
@@ -43,7 +44,7 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	out.URL.Scheme = target.Scheme
 	out.URL.Host = target.Host
 	out.URL.User = nil
-	escaped := joinPath(target.EscapedPath(), req.Rest)
+	escaped := policy.JoinPath(target.EscapedPath(), req.Rest)
 	if p, err := url.PathUnescape(escaped); err == nil {
 		out.URL.Path, out.URL.RawPath = p, escaped
 	} else {
@@ -73,21 +74,6 @@ func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	pr.SetXForwarded()
 	out.Header.Set("X-Request-Id", req.ID)
 	propagate(req, out.Header)
-}
-
-// joinPath appends rest (which starts with '/') to the escaped base path of
-// a service URL without doubling the slash.
-func joinPath(base, rest string) string {
-	if rest == "" || rest[0] != '/' {
-		rest = "/" + rest
-	}
-	if base == "" || base == "/" {
-		return rest
-	}
-	if strings.HasSuffix(base, "/") {
-		return base + rest[1:]
-	}
-	return base + rest
 }
 
 // modifyResponse records the backend's status and drops its X-Request-Id:

@@ -193,22 +193,6 @@ func (s *Server) registerKinds() {
 		},
 		redact: func(o model.Resource) { o.(*model.HostnameConfiguration).KeyPEM = "" },
 	}
-	prevGatewayCascade := gateway.cascade
-	gateway.cascade = func(ctx context.Context, tx store.Tx, op *deleteOp) error {
-		hs, _, err := tx.List(ctx, "hostnameConfiguration", op.id, store.ListOptions{})
-		if err != nil {
-			return err
-		}
-		for _, h := range hs {
-			if err := tx.ReleaseUniques(ctx, "hostnameConfiguration", op.id+"/"+h.ID); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.DeleteAll(ctx, "hostnameConfiguration", op.id); err != nil {
-			return err
-		}
-		return prevGatewayCascade(ctx, tx, op)
-	}
 	s.kinds = []*kindSpec{api, operation, product, subscription, user, group, backend, namedValue, fragment, gateway, hostname}
 	s.links = []*linkSpec{
 		{rel: relProductAPI, from: product, to: api},
@@ -265,19 +249,9 @@ func (s *Server) prepareAPI(ctx context.Context, tx store.Tx, op *writeOp) error
 	return nil
 }
 
+// cascadeAPI removes what hangs off an API besides its operations (which
+// deleteChildren removes like any nested resource).
 func (s *Server) cascadeAPI(ctx context.Context, tx store.Tx, op *deleteOp) error {
-	ops, _, err := tx.List(ctx, "operation", op.id, store.ListOptions{})
-	if err != nil {
-		return err
-	}
-	for _, o := range ops {
-		if err := tx.ReleaseUniques(ctx, "operation", op.id+"/"+o.ID); err != nil {
-			return err
-		}
-	}
-	if _, err := tx.DeleteAll(ctx, "operation", op.id); err != nil {
-		return err
-	}
 	if _, err := tx.DeleteIDPrefix(ctx, kindPolicy, "apis/"+op.id); err != nil {
 		return err
 	}

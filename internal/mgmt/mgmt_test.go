@@ -261,6 +261,8 @@ func TestDeleteAPICascades(t *testing.T) {
 			t.Fatalf("operations survived: %s", r.raw)
 		}
 		e.must(404, "GET", "/api/v1/apis/tmp/policy", nil)
+		// the operation's route was released with it
+		e.must(201, "PUT", "/api/v1/apis/tmp/operations/op2", map[string]any{"displayName": "Op", "method": "GET", "urlTemplate": "/"})
 	})
 }
 

@@ -184,17 +184,8 @@ func (s *Server) checkParent(ctx context.Context, rd store.Reader, k *kindSpec, 
 	if k.parent == nil {
 		return nil
 	}
-	if _, err := rd.Get(ctx, k.parent.kind, parentParent(k.parent), parentID); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound(k.parent.title + " " + strconv.Quote(parentID))
-		}
-		return err
-	}
-	return nil
+	return existsOr404(ctx, rd, k.parent, parentID)
 }
-
-// parentParent is the store parent of a top-level kind: always "".
-func parentParent(*kindSpec) string { return "" }
 
 func (s *Server) handleList(w http.ResponseWriter, r *http.Request, k *kindSpec) {
 	parentID, _, err := k.ids(r)
@@ -536,12 +527,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, k *kindSpe
 		if err != nil {
 			return err
 		}
-		if k.cascade != nil {
-			if err := k.cascade(ctx, tx, &deleteOp{r: r, parentID: parentID, id: id, obj: obj}); err != nil {
-				return err
-			}
-		}
-		if err := tx.Delete(ctx, k.kind, parentID, id); err != nil {
+		if err := s.deleteWithChildren(ctx, tx, k, &deleteOp{r: r, parentID: parentID, id: id, obj: obj}); err != nil {
 			return err
 		}
 		if k.after != nil {
@@ -556,6 +542,37 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, k *kindSpe
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteWithChildren deletes one resource inside tx: first the resources
+// nested under it (operations of an API, hostname configurations of a
+// gateway), each through its own kind's cascade, then its own cascade and
+// the resource itself.
+func (s *Server) deleteWithChildren(ctx context.Context, tx store.Tx, k *kindSpec, op *deleteOp) error {
+	for _, child := range s.kinds {
+		if child.parent != k {
+			continue
+		}
+		recs, _, err := tx.List(ctx, child.kind, op.id, store.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			obj, err := child.decodeRecord(rec)
+			if err != nil {
+				return err
+			}
+			if err := s.deleteWithChildren(ctx, tx, child, &deleteOp{r: op.r, parentID: op.id, id: rec.ID, obj: obj}); err != nil {
+				return err
+			}
+		}
+	}
+	if k.cascade != nil {
+		if err := k.cascade(ctx, tx, op); err != nil {
+			return err
+		}
+	}
+	return tx.Delete(ctx, k.kind, op.parentID, op.id)
 }
 
 // listResult is the paged list shape: {"value": [...], "count": N, "nextLink": "..."}.

@@ -36,11 +36,13 @@ func (e exprProgram) Eval(c *Context) (any, error) {
 // built once per request and reused by every expression of the pipeline,
 // so that body consumption and variables carry over between them.
 type exprView struct {
-	c       *Context
-	started time.Time
-	reqBody *expr.Body
-	resBody *expr.Body
-	resFor  *Body // the response body resBody reads
+	c        *Context
+	started  time.Time
+	reqBody  *expr.Body
+	req      *expr.Request // context.Request, see Request
+	reqQuery string        // the query req.URL reflects
+	resBody  *expr.Body
+	resFor   *Body // the response body resBody reads
 }
 
 func (c *Context) exprView() *exprView {
@@ -121,33 +123,46 @@ func (v *exprView) inboundURL() *url.URL {
 	return &u
 }
 
+// Request is context.Request. The parts fixed for the request (original
+// URL, matched parameters, body, caller) are built once; the URL is rebuilt
+// only after a policy changed the query or the method, since expressions
+// call Request() on every member access.
 func (v *exprView) Request() *expr.Request {
 	c := v.c
-	orig := v.inboundURL()
-	cur := *orig
-	cur.RawQuery = c.Request.RawQuery
-	if v.reqBody == nil {
-		body := &c.Request.Body
-		v.reqBody = &expr.Body{Load: body.Bytes}
-	}
 	method := c.Request.Method
 	if method == "" && c.In != nil {
 		method = c.In.Method
 	}
-	params := make(map[string]string, len(c.Operation.Params))
-	for _, p := range c.Operation.Params {
-		params[p.Name] = p.Value
+	r := v.req
+	if r == nil {
+		orig := v.inboundURL()
+		params := make(map[string]string, len(c.Operation.Params))
+		for _, p := range c.Operation.Params {
+			params[p.Name] = p.Value
+		}
+		v.reqBody = &expr.Body{Load: c.Request.Body.Bytes}
+		r = &expr.Request{OriginalURL: expr.NewURL(orig), Body: v.reqBody, MatchedParameters: params}
+		if c.ClientIP.IsValid() {
+			r.IPAddress = c.ClientIP.String()
+		}
+		if c.In != nil && c.In.TLS != nil && len(c.In.TLS.PeerCertificates) > 0 {
+			r.Certificate = c.In.TLS.PeerCertificates[0]
+		}
+		v.req = r
 	}
-	r := &expr.Request{Method: method, URL: expr.NewURL(&cur), OriginalURL: expr.NewURL(orig), Headers: c.Request.Header,
-		Body: v.reqBody, MatchedParameters: params}
-	if c.ClientIP.IsValid() {
-		r.IPAddress = c.ClientIP.String()
+	if r.URL == nil || v.reqQuery != c.Request.RawQuery {
+		cur := *v.inboundURL()
+		cur.RawQuery = c.Request.RawQuery
+		r.URL, v.reqQuery = expr.NewURL(&cur), c.Request.RawQuery
 	}
-	if c.In != nil && c.In.TLS != nil && len(c.In.TLS.PeerCertificates) > 0 {
-		r.Certificate = c.In.TLS.PeerCertificates[0]
-	}
+	r.Method = method
+	r.Headers = c.Request.Header
 	if r.Headers == nil {
 		r.Headers = http.Header{}
+	}
+	if v.reqBody == nil { // an expression consumed the body (settle emptied it): read what is there now
+		v.reqBody = &expr.Body{Load: c.Request.Body.Bytes}
+		r.Body = v.reqBody
 	}
 	return r
 }

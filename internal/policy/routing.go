@@ -113,6 +113,8 @@ func newSetBackendService(b *Builder) (Step, error) {
 	return s, b.Err()
 }
 
+// parseBaseURL checks that v is an absolute http or https URL (a backend
+// base URL, a send-request URL).
 func parseBaseURL(v string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(v))
 	if err != nil {

@@ -90,7 +90,7 @@ func newSend(b *Builder, oneWay bool) (Step, error) {
 			ch.NoChildren()
 			s.url, s.hasURL = ch.Text(), true
 			if ch.Err() == nil && s.url.IsLiteral() {
-				if _, err := parseSendURL(s.url.Lit()); err != nil {
+				if _, err := parseBaseURL(s.url.Lit()); err != nil {
 					ch.Errorf("", "<set-url>: %v", err)
 				}
 			}
@@ -112,18 +112,6 @@ func newSend(b *Builder, oneWay bool) (Step, error) {
 		b.Errorf("", "<set-url> is required when mode is \"new\"")
 	}
 	return s, b.Err()
-}
-
-// parseSendURL checks that v is an absolute http or https URL.
-func parseSendURL(v string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(v))
-	if err != nil {
-		return nil, err
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an absolute http or https URL", v)
-	}
-	return u, nil
 }
 
 func (s *sendRequest) describe() string {
@@ -178,7 +166,7 @@ func (s *sendRequest) build(c *Context) (*http.Request, error) {
 		if err != nil {
 			return nil, err
 		}
-		if u, err = parseSendURL(v); err != nil {
+		if u, err = parseBaseURL(v); err != nil {
 			return nil, exprError(fmt.Errorf("set-url: %w", err))
 		}
 	}

@@ -114,7 +114,7 @@ func New(cfg Config) *Server {
 	if s.gw == nil {
 		s.gw = &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	s.pages = parsePages()
+	s.pages = web.ParsePages(templateFS, funcs)
 	s.handler = s.routes()
 	return s
 }
@@ -159,11 +159,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /profile/password", s.post(s.handlePasswordChange))
 	mux.HandleFunc("POST /profile/close", s.post(s.handleClose))
 
-	mux.HandleFunc("POST /subscriptions/{sub}/secrets", s.post(s.handleSecrets))
-	mux.HandleFunc("POST /subscriptions/{sub}/regenerate", s.post(s.handleRegenerate))
-	mux.HandleFunc("POST /subscriptions/{sub}/rename", s.post(s.handleRename))
-	mux.HandleFunc("POST /subscriptions/{sub}/cancel", s.post(s.handleCancel))
-	mux.HandleFunc("GET /subscriptions/{sub}/usage", s.handleUsage)
+	mux.HandleFunc("POST /subscriptions/{sub}/secrets", s.post(s.owned(s.handleSecrets)))
+	mux.HandleFunc("POST /subscriptions/{sub}/regenerate", s.post(s.owned(s.handleRegenerate)))
+	mux.HandleFunc("POST /subscriptions/{sub}/rename", s.post(s.owned(s.handleRename)))
+	mux.HandleFunc("POST /subscriptions/{sub}/cancel", s.post(s.owned(s.handleCancel)))
+	mux.HandleFunc("GET /subscriptions/{sub}/usage", s.owned(s.handleUsage))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
 	return web.SecurityHeaders(http.NewCrossOriginProtection().Handler(mux))
 }

@@ -186,18 +186,31 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/profile#"+id, http.StatusSeeOther)
 }
 
+// subHandler handles a request about one subscription of the signed-in
+// user.
+type subHandler func(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc)
+
+// owned serves h only to a signed-in user who owns the subscription named in
+// the path (read from the store, never from the form); anyone else gets 404,
+// so the existence of others' subscriptions is not revealed.
+func (s *Server) owned(h subHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, sess, ok := s.requireUser(w, r)
+		if !ok {
+			return
+		}
+		sub, err := s.ownSubscription(r.Context(), u, r.PathValue("sub"))
+		if err != nil {
+			s.notFound(w, r)
+			return
+		}
+		h(w, r, u, sess, sub)
+	}
+}
+
 // handleSecrets shows a subscription's keys to its owner: JSON for the
 // page's script, else the profile page with the keys revealed.
-func (s *Server) handleSecrets(w http.ResponseWriter, r *http.Request) {
-	u, sess, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	sub, err := s.ownSubscription(r.Context(), u, r.PathValue("sub"))
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
+func (s *Server) handleSecrets(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
 	var keys secrets
 	if err := s.api.Call(r.Context(), http.MethodPost, "/api/v1/subscriptions/"+sub.Name+"/listSecrets", nil, &keys); err != nil {
 		s.failed(w, r, err)
@@ -212,16 +225,7 @@ func (s *Server) handleSecrets(w http.ResponseWriter, r *http.Request) {
 	s.showProfile(w, r, u, sess, map[string]secrets{sub.Name: keys}, "")
 }
 
-func (s *Server) handleRegenerate(w http.ResponseWriter, r *http.Request) {
-	u, sess, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	sub, err := s.ownSubscription(r.Context(), u, r.PathValue("sub"))
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
+func (s *Server) handleRegenerate(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
 	which := "Primary"
 	if r.PostFormValue("key") == "secondary" {
 		which = "Secondary"
@@ -234,18 +238,9 @@ func (s *Server) handleRegenerate(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/profile#"+sub.Name, http.StatusSeeOther)
 }
 
-func (s *Server) handleRename(w http.ResponseWriter, r *http.Request) {
-	u, sess, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	sub, err := s.ownSubscription(r.Context(), u, r.PathValue("sub"))
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
+func (s *Server) handleRename(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	err = s.api.Call(r.Context(), http.MethodPatch, "/api/v1/subscriptions/"+sub.Name, map[string]any{"displayName": name}, nil)
+	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/subscriptions/"+sub.Name, map[string]any{"displayName": name}, nil)
 	if web.IsStatus(err, http.StatusBadRequest) {
 		s.sessions.SetFlash(sess, "The name was not changed: "+err.Error())
 	} else if err != nil {
@@ -257,16 +252,7 @@ func (s *Server) handleRename(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/profile#"+sub.Name, http.StatusSeeOther)
 }
 
-func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
-	u, sess, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	sub, err := s.ownSubscription(r.Context(), u, r.PathValue("sub"))
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
 	if v := s.subView(sub, nil); !v.Live() {
 		s.sessions.SetFlash(sess, "This subscription is already "+sub.State+".")
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
@@ -296,16 +282,7 @@ var usageSpans = map[string][2]time.Duration{
 
 // handleUsage draws the calls, errors and response times of one of the
 // viewer's subscriptions from the reports API.
-func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request) {
-	u, sess, ok := s.requireUser(w, r)
-	if !ok {
-		return
-	}
-	sub, err := s.ownSubscription(r.Context(), u, r.PathValue("sub"))
-	if err != nil {
-		s.notFound(w, r)
-		return
-	}
+func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
 	span := r.URL.Query().Get("span")
 	if _, ok := usageSpans[span]; !ok {
 		span = "1h"

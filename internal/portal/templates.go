@@ -2,7 +2,6 @@ package portal
 
 import (
 	"html/template"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -31,19 +30,4 @@ var funcs = template.FuncMap{
 	},
 	"deref": func(b *bool) bool { return b != nil && *b },
 	"num":   web.FormatNumber,
-}
-
-// parsePages parses each page template together with the layout.
-func parsePages() map[string]*template.Template {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
-	pages := map[string]*template.Template{}
-	names, _ := fs.Glob(templateFS, "templates/*.html")
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
-		}
-		pages[base] = template.Must(template.Must(layout.Clone()).ParseFS(templateFS, n))
-	}
-	return pages
 }

@@ -79,6 +79,7 @@ type Agent struct {
 	log      *slog.Logger
 	base     *url.URL
 	token    gwsync.Token
+	auth     string // the Authorization header of the token
 	backup   *backup
 	instance string
 	reloader *gateway.Reloader
@@ -152,7 +153,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 30 * time.Second
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger.With("gateway", tok.GatewayID, "instance", id), base: u, token: tok, backup: b, instance: id, started: time.Now()}
+	a := &Agent{cfg: cfg, log: cfg.Logger.With("gateway", tok.GatewayID, "instance", id), base: u, token: tok, auth: authHeader(cfg.Token), backup: b, instance: id, started: time.Now()}
 	a.have.Store(-1)
 	a.state.Store(StateStarting)
 	a.reloader = gateway.NewReloader(cfg.Gateway, func(context.Context, int64) (*snapshot.Config, error) {
@@ -249,11 +250,7 @@ func (e *authError) Error() string { return e.code + ": " + e.detail }
 func (a *Agent) fetch(ctx context.Context, have int64, wait time.Duration) (*snapshot.Config, int64, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait+20*time.Second) // a stalled server must not hold us
 	defer cancel()
-	u := *a.base
-	u.Path += "/gateway/v1/config"
-	u.RawQuery = url.Values{"revision": {strconv.FormatInt(have, 10)}, "wait": {wait.String()}}.Encode()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	req.Header.Set("Authorization", a.authHeader())
+	req := a.request(ctx, http.MethodGet, "/gateway/v1/config", url.Values{"revision": {strconv.FormatInt(have, 10)}, "wait": {wait.String()}}, nil)
 	if a.etag != "" && have >= 0 {
 		req.Header.Set("If-None-Match", a.etag)
 	}
@@ -316,12 +313,33 @@ func readAuthError(res *http.Response) error {
 	return &authError{code: p.Code, detail: p.Detail}
 }
 
-func (a *Agent) authHeader() string {
-	t := strings.TrimSpace(a.cfg.Token)
+// authHeader is the Authorization value of the gateway token, with the
+// GatewayKey scheme whether or not the token was given with it.
+func authHeader(token string) string {
+	t := strings.TrimSpace(token)
 	if !strings.HasPrefix(strings.ToLower(t), strings.ToLower(gwsync.TokenScheme)+" ") {
 		t = gwsync.TokenScheme + " " + t
 	}
 	return t
+}
+
+// request builds a request to the management plane's gateway endpoint path
+// (e.g. "/gateway/v1/config"), authorised with the gateway token; a non-nil
+// body is sent as JSON.
+func (a *Agent) request(ctx context.Context, method, path string, query url.Values, body []byte) *http.Request {
+	u := *a.base
+	u.Path += path
+	u.RawQuery = query.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, _ := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	req.Header.Set("Authorization", a.auth)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req
 }
 
 // reportAuth logs a refused token loudly: at once, then every 5 minutes
@@ -466,11 +484,7 @@ func (a *Agent) heartbeat(ctx context.Context, event string) {
 		hb.Requests = reqs - a.lastReqs
 	}
 	body, _ := json.Marshal(hb)
-	u := *a.base
-	u.Path += "/gateway/v1/heartbeat"
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	req.Header.Set("Authorization", a.authHeader())
-	req.Header.Set("Content-Type", "application/json")
+	req := a.request(ctx, http.MethodPost, "/gateway/v1/heartbeat", nil, body)
 	res, err := a.cfg.HTTPClient.Do(req)
 	if err != nil {
 		a.log.Debug("heartbeat not delivered", "err", err)

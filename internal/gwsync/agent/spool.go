@@ -206,11 +206,7 @@ func (a *Agent) sendTelemetry(ctx context.Context, f spoolFile) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	u := *a.base
-	u.Path += "/gateway/v1/telemetry"
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	req.Header.Set("Authorization", a.authHeader())
-	req.Header.Set("Content-Type", "application/json")
+	req := a.request(ctx, http.MethodPost, "/gateway/v1/telemetry", nil, body)
 	req.Header.Set("Content-Encoding", "gzip")
 	res, err := a.cfg.HTTPClient.Do(req)
 	if err != nil {

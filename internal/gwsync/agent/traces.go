@@ -99,11 +99,7 @@ func (a *Agent) postTrace(ctx context.Context, t *trace.Trace) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	u := *a.base
-	u.Path += "/gateway/v1/traces"
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	req.Header.Set("Authorization", a.authHeader())
-	req.Header.Set("Content-Type", "application/json")
+	req := a.request(ctx, http.MethodPost, "/gateway/v1/traces", nil, body)
 	res, err := a.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return err

@@ -1017,39 +1017,8 @@ func arith(op byte, a, b Value) Value {
 	// fast path int op int
 	if x, ok := a.(int32); ok {
 		if y, ok := b.(int32); ok {
-			switch op {
-			case '+':
-				return x + y
-			case '-':
-				return x - y
-			case '*':
-				return x * y
-			case '/':
-				if y == 0 {
-					throwf("DivideByZeroException", "Attempted to divide by zero.")
-				}
-				if y == -1 {
-					return -x
-				}
-				return x / y
-			case '%':
-				if y == 0 {
-					throwf("DivideByZeroException", "Attempted to divide by zero.")
-				}
-				if y == -1 {
-					return int32(0)
-				}
-				return x % y
-			case '&':
-				return x & y
-			case '|':
-				return x | y
-			case '^':
-				return x ^ y
-			case 'L':
-				return x << (uint32(y) & 31)
-			case 'R':
-				return x >> (uint32(y) & 31)
+			if v, ok := intArith(op, x, y, 31); ok {
+				return v
 			}
 		}
 	}
@@ -1176,39 +1145,8 @@ func arith(op byte, a, b Value) Value {
 	case 1:
 		x, _ := toI64(a)
 		y, _ := toI64(b)
-		switch op {
-		case '+':
-			return x + y
-		case '-':
-			return x - y
-		case '*':
-			return x * y
-		case '/':
-			if y == 0 {
-				throwf("DivideByZeroException", "Attempted to divide by zero.")
-			}
-			if y == -1 {
-				return -x
-			}
-			return x / y
-		case '%':
-			if y == 0 {
-				throwf("DivideByZeroException", "Attempted to divide by zero.")
-			}
-			if y == -1 {
-				return int64(0)
-			}
-			return x % y
-		case '&':
-			return x & y
-		case '|':
-			return x | y
-		case '^':
-			return x ^ y
-		case 'L':
-			return x << (uint64(y) & 63)
-		case 'R':
-			return x >> (uint64(y) & 63)
+		if v, ok := intArith(op, x, y, 63); ok {
+			return v
 		}
 	case 2:
 		x, _ := toF64(a)
@@ -1244,6 +1182,48 @@ func arith(op byte, a, b Value) Value {
 	}
 	throwf("InvalidOperationException", "operator '%s' cannot be applied to operands of type '%s' and '%s'", opName(op), typeName(a), typeName(b))
 	return nil
+}
+
+// intArith applies an arithmetic or bitwise operator to two C# int (int32)
+// or long (int64) values with C#'s rules: division by zero throws,
+// MinValue / -1 wraps, shift counts are masked (31 or 63). ok is false for
+// an operator it does not know.
+func intArith[T int32 | int64](op byte, x, y, shiftMask T) (v Value, ok bool) {
+	switch op {
+	case '+':
+		return x + y, true
+	case '-':
+		return x - y, true
+	case '*':
+		return x * y, true
+	case '/':
+		if y == 0 {
+			throwf("DivideByZeroException", "Attempted to divide by zero.")
+		}
+		if y == -1 {
+			return -x, true
+		}
+		return x / y, true
+	case '%':
+		if y == 0 {
+			throwf("DivideByZeroException", "Attempted to divide by zero.")
+		}
+		if y == -1 {
+			return T(0), true
+		}
+		return x % y, true
+	case '&':
+		return x & y, true
+	case '|':
+		return x | y, true
+	case '^':
+		return x ^ y, true
+	case 'L':
+		return x << (y & shiftMask), true
+	case 'R':
+		return x >> (y & shiftMask), true
+	}
+	return nil, false
 }
 
 func opName(op byte) string {

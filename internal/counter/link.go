@@ -1,0 +1,134 @@
+package counter
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+)
+
+// failuresToFallBack is how many consecutive failed calls switch a link to
+// local answers for the Retry period; a single failure only answers that
+// call locally, so that a hiccup does not let a burst through.
+const failuresToFallBack = 3
+
+// role names what a link serves, for its metrics and log lines.
+type role struct {
+	metric string // portico_gateway_<metric>_fallback, …_<metric>_redis_errors_total
+	what   string // "rate-limit and quota counters", …
+}
+
+// link is one use of Redis — the counters or the cache — with its client,
+// key prefix and call timeout, and the circuit breaker both share: callers
+// ask usable before a call and report ok or fail after it; after
+// failuresToFallBack failures in a row the link answers locally for the
+// Retry period, logs the switch and sets portico_gateway_<role>_fallback.
+type link struct {
+	client  *redis.Client
+	owned   bool // Close closes client
+	prefix  string
+	timeout time.Duration
+	retry   time.Duration
+	log     *slog.Logger
+	role    role
+
+	mu        sync.Mutex
+	downUntil time.Time
+	failures  int // consecutive failed calls
+	down      atomic.Bool
+
+	mFallback prometheus.Gauge
+	mErrors   prometheus.Counter
+}
+
+// newLink connects (or reuses o.Client), registers the link's metrics and
+// checks Redis with a PING; an unreachable Redis is not an error: the link
+// starts local.
+func newLink(ctx context.Context, o *Options, prefix string, r role) (*link, error) {
+	opts, err := redisOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{client: o.Client, prefix: o.Prefix + prefix, timeout: o.Timeout, retry: o.Retry, log: o.Logger, role: r,
+		mFallback: prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_" + r.metric + "_fallback", Help: "1 while the " + r.what + " are kept locally because Redis is unreachable."}),
+		mErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_" + r.metric + "_redis_errors_total", Help: "Failed calls to Redis for the " + r.what + "."}),
+	}
+	if l.client == nil {
+		l.client, l.owned = redis.NewClient(opts), true
+	}
+	if o.Registerer != nil {
+		for _, c := range []prometheus.Collector{l.mFallback, l.mErrors} {
+			if err := o.Registerer.Register(c); err != nil {
+				l.Close()
+				return nil, err
+			}
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := l.client.Ping(pctx).Err(); err != nil {
+		l.mu.Lock()
+		l.failures = failuresToFallBack - 1 // unreachable at start: fall back at once
+		l.mu.Unlock()
+		l.fail(err)
+	} else {
+		l.log.Info("the "+r.what+" are shared through Redis", "redis", opts.Addr)
+	}
+	return l, nil
+}
+
+// Close closes the Redis connections the link opened (not a shared client).
+func (l *link) Close() error {
+	if l.owned {
+		return l.client.Close()
+	}
+	return nil
+}
+
+// Fallback reports whether the link answers locally because Redis failed.
+func (l *link) Fallback() bool { return l.down.Load() }
+
+// call returns the context of one Redis call, bounded by the timeout.
+func (l *link) call() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), l.timeout)
+}
+
+// usable reports whether to try Redis now: always, unless the link fell
+// back and its Retry period has not passed.
+func (l *link) usable(now time.Time) bool {
+	if !l.down.Load() {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !now.Before(l.downUntil)
+}
+
+func (l *link) fail(err error) {
+	l.mErrors.Inc()
+	l.mu.Lock()
+	l.failures++
+	trip := l.failures >= failuresToFallBack
+	if trip {
+		l.downUntil = time.Now().Add(l.retry)
+	}
+	l.mu.Unlock()
+	if trip && !l.down.Swap(true) {
+		l.mFallback.Set(1)
+		l.log.Error("Redis is unreachable: the "+l.role.what+" are local to this replica until it answers", "err", err)
+	}
+}
+
+func (l *link) ok() {
+	l.mu.Lock()
+	l.failures = 0
+	l.mu.Unlock()
+	if l.down.Swap(false) {
+		l.mFallback.Set(0)
+		l.log.Info("Redis answers again: the " + l.role.what + " are shared again")
+	}
+}
