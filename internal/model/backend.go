@@ -126,7 +126,9 @@ func (f *PolicyFragment) Validate() FieldErrors {
 	var fe FieldErrors
 	maxLen(&fe, "description", f.Description, 1000)
 	oneOf(&fe, "format", f.Format, "rawxml")
-	if err := CheckXML(f.Value, "fragment"); err != nil {
+	if err := CheckPolicySize(f.Value); err != nil {
+		fe.Add("value", "%v", err)
+	} else if err := CheckXML(f.Value, "fragment"); err != nil {
 		fe.Add("value", "%v", err)
 	}
 	return fe
@@ -150,7 +152,9 @@ func (p *Policy) Normalize() {
 func (p *Policy) Validate() FieldErrors {
 	var fe FieldErrors
 	oneOf(&fe, "format", p.Format, "rawxml")
-	if err := CheckXML(p.Value, "policies"); err != nil {
+	if err := CheckPolicySize(p.Value); err != nil {
+		fe.Add("value", "%v", err)
+	} else if err := CheckXML(p.Value, "policies"); err != nil {
 		fe.Add("value", "%v", err)
 	}
 	return fe

@@ -18,6 +18,20 @@ func (e *XMLError) Error() string {
 	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Msg)
 }
 
+// MaxPolicyBytes is the largest policy document or policy fragment, in
+// bytes of its XML text, as in APIM (256 KiB). The management API refuses
+// larger ones and the policy compiler does too, so that compiling a
+// configuration has a bounded cost.
+const MaxPolicyBytes = 256 << 10
+
+// CheckPolicySize reports a document larger than MaxPolicyBytes.
+func CheckPolicySize(doc string) error {
+	if len(doc) > MaxPolicyBytes {
+		return fmt.Errorf("the document is %d bytes; a policy document or fragment may hold at most %d bytes (256 KiB)", len(doc), MaxPolicyBytes)
+	}
+	return nil
+}
+
 // CheckXML reports whether doc is a single well-formed XML element named
 // root. The returned error is an *XMLError with the line and column.
 func CheckXML(doc, root string) error {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/portico-gw/portico/internal/model"
 )
 
 // Env is what compiling a document may refer to. Every field may be nil.
@@ -38,6 +40,24 @@ type baseStep struct{ StepInfo }
 
 func (*baseStep) Apply(*Context) error { return nil }
 
+// MaxDocumentBytes is the largest policy document or fragment the compiler
+// accepts (APIM's limit, 256 KiB); the management API refuses larger ones
+// on save.
+const MaxDocumentBytes = model.MaxPolicyBytes
+
+// MaxExpandedBytes bounds a document with its included fragments expanded
+// (each inclusion counted), so that a small document including large
+// fragments many times cannot make compiling a configuration expensive.
+const MaxExpandedBytes = 4 * MaxDocumentBytes
+
+// checkSize refuses a document or fragment larger than MaxDocumentBytes.
+func checkSize(src string) error {
+	if err := model.CheckPolicySize(src); err != nil {
+		return &CompileError{Line: 1, Col: 1, Msg: err.Error()}
+	}
+	return nil
+}
+
 // CompileDocument compiles the <policies> document src of env.Scope. The
 // error is a *CompileError with the line, column and path of the first
 // problem found.
@@ -45,11 +65,14 @@ func CompileDocument(src string, env *Env) (*Document, error) {
 	if env == nil {
 		env = &Env{}
 	}
+	if err := checkSize(src); err != nil {
+		return nil, withScope(err, env.Scope)
+	}
 	root, err := parseXML(src, "policies")
 	if err != nil {
 		return nil, withScope(err, env.Scope)
 	}
-	c := &compiler{env: env}
+	c := &compiler{env: env, expanded: len(src)}
 	doc := &Document{Scope: env.Scope}
 	if a := firstAttr(root); a != nil {
 		return nil, &CompileError{Scope: env.Scope, Line: a.Line, Col: a.Col, Msg: fmt.Sprintf("attribute %q is not allowed on <policies>", a.Name)}
@@ -82,11 +105,14 @@ func CompileFragment(src string, env *Env) error {
 	if env == nil {
 		env = &Env{}
 	}
+	if err := checkSize(src); err != nil {
+		return err
+	}
 	root, err := parseXML(src, "fragment")
 	if err != nil {
 		return err
 	}
-	c := &compiler{env: env}
+	c := &compiler{env: env, expanded: len(src)}
 	_, err = c.list(root.Children, "fragment", anySection, false)
 	return err
 }
@@ -119,8 +145,9 @@ func sectionIndex(name string) int {
 const anySection section = -1
 
 type compiler struct {
-	env   *Env
-	frags []string // fragments being included, to refuse cycles
+	env      *Env
+	frags    []string // fragments being included, to refuse cycles
+	expanded int      // bytes compiled: the document and every fragment inclusion
 }
 
 // list compiles sibling policy elements. top tells whether they sit
@@ -192,6 +219,12 @@ func (c *compiler) include(n *Node, path string, sec section) ([]Step, error) {
 	}
 	if len(c.frags) >= 16 {
 		return nil, b.errAt("fragment-id", "policy fragments are nested too deeply")
+	}
+	if len(src) > MaxDocumentBytes {
+		return nil, b.errAt("fragment-id", fmt.Sprintf("policy fragment %q is %d bytes; a fragment may hold at most %d bytes (256 KiB)", id, len(src), MaxDocumentBytes))
+	}
+	if c.expanded += len(src); c.expanded > MaxExpandedBytes {
+		return nil, b.errAt("fragment-id", fmt.Sprintf("with its included fragments expanded the document exceeds %d bytes (1 MiB)", MaxExpandedBytes))
 	}
 	root, err := parseXML(src, "fragment")
 	if err == nil {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"unicode/utf8"
 )
 
 // maxDepth bounds element nesting so that a hostile document cannot exhaust
@@ -47,26 +46,55 @@ func (n *Node) Attr(name string) *Attr {
 }
 
 // positions converts byte offsets of one document to 1-based lines and
-// columns counted in runes.
+// columns counted in runes. It is built once per document in linear time;
+// a lookup is a binary search over the line starts plus a count of at most
+// posBlock bytes, so that positions cost the same on a document written on
+// one line as on one written on many (rescanning the line for every
+// element made one-line documents quadratic).
 type positions struct {
 	src   string
-	lines []int // byte offset of the start of each line
+	lines []int   // byte offset of the start of each line
+	runes []int32 // runes[k]: runes in src[:k*posBlock]
 }
 
+// posBlock is the stride of the rune count table.
+const posBlock = 64
+
 func newPositions(src string) *positions {
-	p := &positions{src: src, lines: []int{0}}
+	p := &positions{src: src, lines: []int{0}, runes: make([]int32, 0, len(src)/posBlock+1)}
+	var n int32
 	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
+		if i%posBlock == 0 {
+			p.runes = append(p.runes, n)
+		}
+		c := src[i]
+		if c == '\n' {
 			p.lines = append(p.lines, i+1)
 		}
+		if c&0xC0 != 0x80 { // not a UTF-8 continuation byte: a rune starts here
+			n++
+		}
 	}
+	p.runes = append(p.runes, n) // for off == len(src) on a block boundary
 	return p
+}
+
+// runesBefore counts the runes of src[:off].
+func (p *positions) runesBefore(off int) int {
+	k := off / posBlock
+	n := int(p.runes[k])
+	for i := k * posBlock; i < off; i++ {
+		if p.src[i]&0xC0 != 0x80 {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *positions) at(off int) (line, col int) {
 	off = min(max(off, 0), len(p.src))
 	i := sort.Search(len(p.lines), func(i int) bool { return p.lines[i] > off }) - 1
-	return i + 1, utf8.RuneCountInString(p.src[p.lines[i]:off]) + 1
+	return i + 1, p.runesBefore(off) - p.runesBefore(p.lines[i]) + 1
 }
 
 // positionsFunc maps an offset of the parsed text to a line and column.
