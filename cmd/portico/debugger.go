@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"fmt"
 	"os"
 	"strings"
 
@@ -60,3 +61,22 @@ type traceSinkFunc func(t *trace.Trace)
 
 // Put implements gateway.TraceSink.
 func (f traceSinkFunc) Put(t *trace.Trace) { f(t) }
+
+// parseHeaderList parses --trace-redact-headers: header names separated by
+// commas (spaces around them are ignored).
+func parseHeaderList(v string) ([]string, error) {
+	var out []string
+	for _, h := range strings.Split(v, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		for i := 0; i < len(h); i++ {
+			if c := h[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+				return nil, fmt.Errorf("%q is not a header name", h)
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}

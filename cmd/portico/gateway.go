@@ -73,6 +73,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		RequestTimeout:        o.requestTimeout,
 		MaxHeaderBytes:        o.maxHeaderBytes,
 		MaxRequestBodyBytes:   o.maxBodyBytes,
+		TraceRedactHeaders:    o.traceRedactHeaders,
 	}
 	o.debugger.configure(&gcfg)
 	spans, err := newSpanExporter(o, log, reg)

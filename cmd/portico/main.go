@@ -71,6 +71,10 @@ type options struct {
 
 	otlpEndpoint string
 
+	// traceRedactHeaders are headers policy debugger traces hide, besides
+	// the built-in list (--trace-redact-headers)
+	traceRedactHeaders []string
+
 	// policy debugger (not flags): shared by the management API and the
 	// built-in gateway of one serve process
 	debugger *debugger
@@ -107,6 +111,11 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxHeaderBytes, "max-header-bytes", 32<<10, "gateway: largest request line and headers (431 above it)")
 	fs.Int64Var(&o.maxBodyBytes, "max-body-bytes", 100<<20, "gateway: largest request body of APIs that set no maxRequestBodyBytes (413 above it)")
 	fs.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "gateway: OTLP/HTTP collector URL, e.g. http://localhost:4318, to export spans of requests, policy sections and backend calls to (JSON encoding)")
+	fs.Func("trace-redact-headers", "gateway: comma-separated headers whose values policy debugger traces show as *** (Authorization, Proxy-Authorization, Cookie, Set-Cookie and the subscription key headers always are)", func(v string) error {
+		h, err := parseHeaderList(v)
+		o.traceRedactHeaders = h
+		return err
+	})
 	fs.Var(invertedBool{&o.noTelemetry}, "telemetry", "built-in gateway: record every request for reports and the access log (--telemetry=false turns records off)")
 	fs.BoolVar(&o.accessLog, "access-log", false, "gateway: write one JSON line per request (the telemetry record) to stdout")
 	o.telemetryRetention = defaultTelemetryRetention

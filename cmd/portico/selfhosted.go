@@ -109,6 +109,7 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
 		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
 		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes,
+		TraceRedactHeaders: o.traceRedactHeaders,
 	}
 	// Policy debugger traces go to the management plane through the agent
 	// (POST /gateway/v1/traces); debug tokens are checked with the key of

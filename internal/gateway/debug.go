@@ -56,7 +56,7 @@ func (g *Gateway) startTrace(w http.ResponseWriter, req *Request, r *http.Reques
 	if by == "" {
 		return
 	}
-	t := &tracer{start: req.Start, red: newRedactor(req), t: &trace.Trace{
+	t := &tracer{start: req.Start, red: newRedactor(req, g.cfg.TraceRedactHeaders), t: &trace.Trace{
 		ID: trace.NewID(), RequestID: req.ID, Time: req.Start.UTC(), GatewayID: g.cfg.GatewayID,
 		APIID: req.API.ID, OperationID: req.Operation.ID, SubscriptionID: req.SubscriptionID, Authorized: by,
 		Steps: []trace.Step{},
@@ -294,23 +294,34 @@ func (t *tracer) backend(out *http.Request, res *http.Response, err error, d tim
 }
 
 // redactor keeps secrets out of a trace: the values of credential headers
-// (Authorization, Proxy-Authorization, the debug token, the API's key
-// header and APIM's default one) become "***", the key query parameter is
-// masked, and the subscription key and the values of secret named values
-// are replaced by "***" wherever they appear.
+// (Authorization, Proxy-Authorization, Cookie, Set-Cookie, the debug token,
+// the API's key header, APIM's default one, and the headers of
+// Config.TraceRedactHeaders), compared case-insensitively, become "***";
+// the key query parameters are masked whatever their case; and the
+// subscription key (raw or percent-encoded) and the values of secret named
+// values are replaced by "***" wherever they appear.
 type redactor struct {
-	credentials map[string]bool
-	keyQuery    string
+	credentials map[string]bool // lower-case header names
+	keyQueries  []string
 	secrets     []string
 }
 
-func newRedactor(req *Request) *redactor {
-	r := &redactor{keyQuery: req.API.KeyQuery, credentials: map[string]bool{
-		"Authorization": true, "Proxy-Authorization": true, HeaderDebugAuthorization: true,
-		"Ocp-Apim-Subscription-Key": true, http.CanonicalHeaderKey(req.API.KeyHeader): true,
-	}}
+// alwaysRedacted are the headers whose values a trace never shows.
+var alwaysRedacted = []string{"authorization", "proxy-authorization", "cookie", "set-cookie",
+	strings.ToLower(HeaderDebugAuthorization), "ocp-apim-subscription-key"}
+
+func newRedactor(req *Request, extra []string) *redactor {
+	r := &redactor{keyQueries: []string{req.API.KeyQuery, defaultKeyQuery},
+		credentials: make(map[string]bool, len(alwaysRedacted)+1+len(extra))}
+	for _, h := range alwaysRedacted {
+		r.credentials[h] = true
+	}
+	r.credentials[strings.ToLower(req.API.KeyHeader)] = true
+	for _, h := range extra {
+		r.credentials[strings.ToLower(strings.TrimSpace(h))] = true
+	}
 	if req.SubscriptionKey != "" {
-		r.secrets = append(r.secrets, req.SubscriptionKey)
+		r.secrets = append(r.secrets, keyEncodings(req.SubscriptionKey)...)
 	}
 	for _, nv := range req.Snapshot.Config().NamedValues {
 		if nv.Secret && nv.Value != "" {
@@ -335,15 +346,16 @@ func (r *redactor) scrub(s string) string {
 
 func (r *redactor) url(u string) string {
 	if base, q, ok := strings.Cut(u, "?"); ok {
-		u = base + "?" + telemetry.MaskQuery(q, r.keyQuery)
+		u = base + "?" + telemetry.MaskQuery(q, r.keyQueries...)
 	}
 	return r.scrub(u)
 }
 
 func (r *redactor) values(name string, vs []string) []string {
 	out := make([]string, len(vs))
+	secret := r.credentials[strings.ToLower(name)]
 	for i, v := range vs {
-		if r.credentials[http.CanonicalHeaderKey(name)] {
+		if secret {
 			out[i] = redacted
 		} else {
 			out[i] = r.scrub(v)

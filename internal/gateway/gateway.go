@@ -147,6 +147,11 @@ type Config struct {
 	// self-hosted gateway's) checks them, and without one none is accepted
 	// (only subscriptions that allow tracing can then ask for traces).
 	DebugTokens *trace.Signer
+	// TraceRedactHeaders names headers, besides Authorization,
+	// Proxy-Authorization, Cookie, Set-Cookie, Apim-Debug-Authorization and
+	// the subscription key headers, whose values policy debugger traces
+	// show as "***" (names compared case-insensitively).
+	TraceRedactHeaders []string
 	// Spans, when set, receives the spans of every sampled request (see
 	// spans.go): the request, each policy section and each backend attempt.
 	// Requests without a traceparent then start a sampled trace, and
@@ -526,39 +531,35 @@ func (g *Gateway) record(h *handled) {
 		rec.LastErrorSource, rec.LastErrorSection, rec.LastErrorReason = e.Source, e.Section, e.Reason
 		rec.LastErrorMessage = e.Message
 		if e.Err != nil {
-			rec.LastErrorMessage = e.Message + ": " + e.Err.Error()
+			rec.LastErrorMessage = scrubKey(req, e.Message+": "+e.Err.Error())
 		}
 	}
 	if req.BackendURL != nil {
-		rec.BackendURL = req.BackendURL.String()
+		rec.BackendURL = maskURL(req, req.BackendURL.String())
 	}
 	g.cfg.Telemetry.Record(rec)
 }
 
 // requestURL is the request's URL as the client sent it (scheme, host,
-// path and query) with the subscription key query parameter masked.
+// path and query) with the subscription key masked (see redact.go).
 func requestURL(req *Request) string {
 	r := req.In
 	scheme := "http://"
 	if r.TLS != nil {
 		scheme = "https://"
 	}
-	keyQuery := defaultKeyQuery
-	if req.API != nil {
-		keyQuery = req.API.KeyQuery
-	}
 	path, query, hasQuery := strings.Cut(r.RequestURI, "?")
 	if r.RequestURI == "" || strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
 		path, query, hasQuery = r.URL.EscapedPath(), r.URL.RawQuery, r.URL.RawQuery != "" || r.URL.ForceQuery
 	}
 	if !hasQuery {
-		return scheme + r.Host + path
+		return scrubKey(req, scheme+r.Host+path)
 	}
-	return scheme + r.Host + path + "?" + telemetry.MaskQuery(query, keyQuery)
+	return scrubKey(req, scheme+r.Host+path+"?"+maskQueryNames(req, query))
 }
 
-// defaultKeyQuery is APIM's subscription key query parameter, masked in the
-// URLs of requests that matched no API.
+// defaultKeyQuery is APIM's subscription key query parameter, masked in
+// every recorded URL besides the API's own.
 const defaultKeyQuery = "subscription-key"
 
 // remoteHost returns the host part of a "host:port" peer address without

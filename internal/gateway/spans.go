@@ -129,6 +129,19 @@ func (g *Gateway) finishSpans(req *Request, status int, end time.Time) {
 	if !s.sampled {
 		return
 	}
+	// Backend URLs and errors were recorded as sent: mask the key in them.
+	for i := range s.spans {
+		sp := &s.spans[i]
+		if sp.Kind != trace.KindClient {
+			continue
+		}
+		sp.Error = scrubKey(req, sp.Error)
+		for j := range sp.Attrs {
+			if sp.Attrs[j].Key == "url.full" {
+				sp.Attrs[j].Str = maskURL(req, sp.Attrs[j].Str)
+			}
+		}
+	}
 	name := req.In.Method
 	attrs := []trace.Attr{trace.String("http.request.method", req.In.Method), trace.String("url.full", requestURL(req)),
 		trace.Int("http.response.status_code", int64(status)), trace.String("client.address", remoteHost(req.In.RemoteAddr)),

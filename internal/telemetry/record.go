@@ -54,7 +54,8 @@ type Record struct {
 	// ClientIP is the address of the caller (the TCP peer).
 	ClientIP string
 	// Method and URL are the request line as received; the subscription key
-	// query parameter's value is masked (see MaskQuery).
+	// query parameter's value is masked whatever its case (see MaskQuery),
+	// and so is the presented key wherever else it appears.
 	Method string
 	URL    string
 	// ResponseCode is the status sent to the client (499 when the client
@@ -200,11 +201,13 @@ func clip(s string, n int) string {
 }
 
 // MaskQuery returns rawQuery with the value of every parameter whose
-// decoded name is name replaced by "***" (so subscription keys never reach
-// logs or the store). Other pairs are kept byte for byte. It returns
-// rawQuery itself, without allocating, when there is nothing to mask.
-func MaskQuery(rawQuery, name string) string {
-	if rawQuery == "" || name == "" || !strings.Contains(rawQuery, name) && !strings.ContainsAny(rawQuery, "%+") {
+// decoded name is one of names, compared case-insensitively, replaced by
+// "***" (so subscription keys never reach logs, traces or the store,
+// whatever the case a client spelt the parameter in). Other pairs are kept
+// byte for byte. It returns rawQuery itself, without allocating, when there
+// is nothing to mask.
+func MaskQuery(rawQuery string, names ...string) string {
+	if rawQuery == "" || len(names) == 0 {
 		return rawQuery
 	}
 	var b []byte
@@ -212,7 +215,7 @@ func MaskQuery(rawQuery, name string) string {
 		pair, after, more := strings.Cut(rest, "&")
 		k, v, hasValue := strings.Cut(pair, "=")
 		switch {
-		case hasValue && v != "" && paramNameIs(k, name):
+		case hasValue && v != "" && paramNameIsAny(k, names):
 			if b == nil {
 				b = make([]byte, 0, len(rawQuery)+3)
 				b = append(b, rawQuery[:start]...)
@@ -237,14 +240,22 @@ func MaskQuery(rawQuery, name string) string {
 	return string(b)
 }
 
-// paramNameIs reports whether the escaped query name k decodes to name,
-// as the gateway compares them.
-func paramNameIs(k, name string) bool {
-	if !strings.ContainsAny(k, "%+") {
-		return k == name
+// paramNameIsAny reports whether the escaped query name k decodes to one of
+// names, ignoring case.
+func paramNameIsAny(k string, names []string) bool {
+	if strings.ContainsAny(k, "%+") {
+		dk, err := url.QueryUnescape(k)
+		if err != nil {
+			return false
+		}
+		k = dk
 	}
-	dk, err := url.QueryUnescape(k)
-	return err == nil && dk == name
+	for _, n := range names {
+		if n != "" && strings.EqualFold(k, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // AppendJSON appends r as one JSON object (no newline) to b. Times are RFC

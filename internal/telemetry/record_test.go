@@ -23,6 +23,9 @@ func TestMaskQuery(t *testing.T) {
 		{name: "no value", query: "subscription-key&a=1", param: "subscription-key", want: "subscription-key&a=1"},
 		{name: "empty value", query: "subscription-key=&a=1", param: "subscription-key", want: "subscription-key=&a=1"},
 		{name: "empty pairs kept", query: "&&subscription-key=k&", param: "subscription-key", want: "&&subscription-key=***&"},
+		{name: "other case", query: "a=1&Subscription-Key=abc", param: "subscription-key", want: "a=1&Subscription-Key=***"},
+		{name: "upper case escaped", query: "SUBSCRIPTION%2dKEY=abc", param: "subscription-key", want: "SUBSCRIPTION%2dKEY=***"},
+		{name: "custom name in odd case", query: "ApiKey=abc&x=apikey", param: "apikey", want: "ApiKey=***&x=apikey"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -30,6 +33,12 @@ func TestMaskQuery(t *testing.T) {
 				t.Fatalf("MaskQuery(%q, %q) = %q, want %q", tc.query, tc.param, got, tc.want)
 			}
 		})
+	}
+	if got := MaskQuery("apikey=a&Subscription-Key=b&c=3", "apikey", "subscription-key"); got != "apikey=***&Subscription-Key=***&c=3" {
+		t.Fatalf("two names: %q", got)
+	}
+	if got := MaskQuery("subscription-key=a", ""); got != "subscription-key=a" {
+		t.Fatalf("empty name: %q", got)
 	}
 	if n := testing.AllocsPerRun(100, func() { MaskQuery("a=1&b=2&c=3", "subscription-key") }); n != 0 {
 		t.Fatalf("MaskQuery allocates %v times when there is nothing to mask", n)
