@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portico-gw/portico/internal/snapshot"
@@ -168,6 +169,11 @@ type Server struct {
 
 	traces TraceStore // nil: no POST /gateway/v1/traces
 
+	// rejectedRecords counts the telemetry records dropped because they
+	// name an API, product, subscription or user the posting gateway
+	// cannot have served.
+	rejectedRecords atomic.Int64
+
 	base  context.Context // cancelled by Close: ends held long-polls
 	close context.CancelFunc
 }
@@ -177,6 +183,7 @@ type cachedConfig struct {
 	etag    string
 	body    []byte
 	cfg     *snapshot.Config
+	reach   *reach          // what cfg lets the gateway report telemetry for
 	history []*cachedConfig // earlier versions, newest first (no body)
 
 	mu     sync.Mutex
@@ -291,15 +298,15 @@ func (s *Server) configBody(ctx context.Context, gw string) (*cachedConfig, erro
 	etag := snapshot.ContentTag(cfg)
 	var next *cachedConfig
 	if c != nil && c.etag == etag { // nothing for this gateway changed
-		next = &cachedConfig{rev: cfg.Revision, etag: etag, body: c.body, cfg: c.cfg, history: c.history}
+		next = &cachedConfig{rev: cfg.Revision, etag: etag, body: c.body, cfg: c.cfg, reach: c.reach, history: c.history}
 	} else {
 		body, err := json.Marshal(cfg)
 		if err != nil {
 			return nil, err
 		}
-		next = &cachedConfig{rev: cfg.Revision, etag: etag, body: body, cfg: cfg}
+		next = &cachedConfig{rev: cfg.Revision, etag: etag, body: body, cfg: cfg, reach: &reach{cfg: cfg}}
 		if c != nil {
-			next.history = append([]*cachedConfig{{rev: c.rev, etag: c.etag, cfg: c.cfg}}, c.history...)
+			next.history = append([]*cachedConfig{{rev: c.rev, etag: c.etag, cfg: c.cfg, reach: c.reach}}, c.history...)
 			if len(next.history) > historyDepth {
 				next.history = next.history[:historyDepth]
 			}

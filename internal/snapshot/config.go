@@ -6,7 +6,9 @@
 // gateways will receive. It never holds a subscription key: subscriptions are
 // listed by the lowercase hex SHA-256 of each key (secret.KeyHash).
 // Named values and backend credentials are included as they are, because
-// policies need them; the transport protects them.
+// policies need them; the transport protects them. The configuration of a
+// self-hosted gateway holds only those its APIs need (see [Restrict]), and
+// the gateway encrypts them in its backup.
 //
 // [Compile] builds a [Snapshot] from a Config: the router, the per-API data
 // and the key map. Compilation isolates errors per object, as Traefik does:
@@ -39,20 +41,25 @@ type Config struct {
 	// APIs are the APIs assigned to the gateway, each with its operations.
 	APIs []API `json:"apis"`
 	// Products are all products with the ids of their APIs (restricted to
-	// the APIs of this Config).
+	// the APIs of this Config; for a self-hosted gateway, only the products
+	// that contain one of them).
 	Products []Product `json:"products"`
 	// Subscriptions maps the lowercase hex SHA-256 of each subscription key
-	// (primary and secondary) to the subscription holding it.
+	// (primary and secondary) to the subscription holding it (for a
+	// self-hosted gateway, only the subscriptions that can reach its APIs).
 	Subscriptions map[string]SubscriptionKey `json:"subscriptions"`
-	// Backends are the named backends policies may route to.
+	// Backends are the named backends policies may route to (for a
+	// self-hosted gateway, only those its policies name).
 	Backends []Backend `json:"backends"`
 	// NamedValues are the named values usable in policies as {{name}},
-	// secret ones included.
+	// secret ones included (for a self-hosted gateway, only those its
+	// policies and backends reference).
 	NamedValues []NamedValue `json:"namedValues"`
 	// Policies are the raw policy documents of every scope relevant to the
 	// gateway's APIs: global, products, APIs and operations.
 	Policies []Policy `json:"policies"`
-	// PolicyFragments are the raw policy fragments.
+	// PolicyFragments are the raw policy fragments (for a self-hosted
+	// gateway, only those its policies include).
 	PolicyFragments []PolicyFragment `json:"policyFragments"`
 	// Hostnames are the hostname configurations of a self-hosted gateway:
 	// the TLS certificate to present for each hostname (SNI).

@@ -342,6 +342,8 @@ func TestSelfHostedGateways(t *testing.T) {
 
 	t.Run("backup holds no subscription key and no secret in clear", func(t *testing.T) {
 		p.call("PUT", "/namedValues/sec", map[string]any{"displayName": "sec", "value": "very-secret-value", "secret": true}, 201)
+		// a gateway receives only the named values its policies use
+		p.putPolicy("/apis/api-gw1/policy", `<policies><inbound><base/><set-header name="x-sec" exists-action="override"><value>{{sec}}</value></set-header></inbound></policies>`)
 		eventually(t, "backup written", func() bool {
 			raw, _ := readFile(dir1 + "/config.json")
 			return strings.Contains(raw, `"sec"`)

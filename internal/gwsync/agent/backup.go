@@ -9,10 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/snapshot"
 )
 
@@ -25,10 +27,12 @@ const (
 )
 
 // backup persists the last good configuration of a gateway atomically
-// (write, fsync, rename, fsync the directory). Secret named values, TLS
-// private keys and the debug-token key are encrypted with AES-256-GCM
-// under a random key kept beside it (mode 0600);
-// subscription keys are never there, only their hashes.
+// (write, fsync, rename, fsync the directory). Every secret it holds is
+// encrypted with AES-256-GCM under a random key kept beside it (mode
+// 0600): secret named values, backend credentials (header, query and
+// authorization values), backend and API URLs that carry user info, TLS
+// private keys and the debug-token key. Subscription keys are never there,
+// only their hashes.
 type backup struct {
 	dir string
 	gcm cipher.AEAD
@@ -95,7 +99,7 @@ func (b *backup) open(sealed string) (string, error) {
 	}
 	plain, err := b.gcm.Open(nil, raw[:b.gcm.NonceSize()], raw[b.gcm.NonceSize():], nil)
 	if err != nil {
-		return "", errors.New("cannot decrypt a secret named value: the backup key does not match")
+		return "", errors.New("cannot decrypt a secret of the backup: the backup key does not match")
 	}
 	return string(plain), nil
 }
@@ -119,6 +123,23 @@ func (b *backup) save(cfg *snapshot.Config) error {
 	}
 	if cp.DebugTokenKey != "" {
 		cp.DebugTokenKey = b.seal(cp.DebugTokenKey)
+	}
+	cp.Backends = make([]snapshot.Backend, len(cfg.Backends))
+	for i, be := range cfg.Backends {
+		be.URL = b.sealURL(be.URL)
+		if c := be.Credentials; c != nil {
+			sc := &model.BackendCredentials{Header: b.sealValues(c.Header), Query: b.sealValues(c.Query)}
+			if a := c.Authorization; a != nil {
+				sc.Authorization = &model.BackendAuthorization{Scheme: a.Scheme, Parameter: b.sealNonEmpty(a.Parameter)}
+			}
+			be.Credentials = sc
+		}
+		cp.Backends[i] = be
+	}
+	cp.APIs = make([]snapshot.API, len(cfg.APIs))
+	for i, api := range cfg.APIs {
+		api.ServiceURL = b.sealURL(api.ServiceURL)
+		cp.APIs[i] = api
 	}
 	raw, err := json.Marshal(&cp)
 	if err != nil {
@@ -159,7 +180,78 @@ func (b *backup) load() (*snapshot.Config, error) {
 			return nil, err
 		}
 	}
+	for i := range cfg.Backends {
+		be := &cfg.Backends[i]
+		if be.URL, err = b.openIfSealed(be.URL); err != nil {
+			return nil, err
+		}
+		if c := be.Credentials; c != nil {
+			for _, m := range []map[string][]string{c.Header, c.Query} {
+				for _, vs := range m {
+					for j := range vs {
+						if vs[j], err = b.openIfSealed(vs[j]); err != nil {
+							return nil, err
+						}
+					}
+				}
+			}
+			if a := c.Authorization; a != nil {
+				if a.Parameter, err = b.openIfSealed(a.Parameter); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for i := range cfg.APIs {
+		if cfg.APIs[i].ServiceURL, err = b.openIfSealed(cfg.APIs[i].ServiceURL); err != nil {
+			return nil, err
+		}
+	}
 	return &cfg, nil
+}
+
+// sealNonEmpty seals v unless it is empty.
+func (b *backup) sealNonEmpty(v string) string {
+	if v == "" {
+		return ""
+	}
+	return b.seal(v)
+}
+
+// sealValues returns a copy of m with every value sealed; the names (header
+// or query parameter names) stay readable.
+func (b *backup) sealValues(m map[string][]string) map[string][]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(m))
+	for name, vs := range m {
+		sealed := make([]string, len(vs))
+		for i, v := range vs {
+			sealed[i] = b.sealNonEmpty(v)
+		}
+		out[name] = sealed
+	}
+	return out
+}
+
+// sealURL seals a URL that carries user info (a password, or a token as
+// the user name); other URLs stay readable.
+func (b *backup) sealURL(raw string) string {
+	u, err := url.Parse(raw)
+	if (err == nil && u.User == nil) || (err != nil && !strings.Contains(raw, "@")) {
+		return raw
+	}
+	return b.seal(raw)
+}
+
+// openIfSealed opens v when it was sealed, and returns it as it is
+// otherwise (a backup written before the value was encrypted).
+func (b *backup) openIfSealed(v string) (string, error) {
+	if !strings.HasPrefix(v, encPrefix) {
+		return v, nil
+	}
+	return b.open(v)
 }
 
 // writeAtomic replaces path with data: a temporary file in the same

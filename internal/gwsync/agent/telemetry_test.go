@@ -157,6 +157,9 @@ func TestTelemetryThroughDisconnection(t *testing.T) {
 func TestTelemetryEndpoint(t *testing.T) {
 	p := newPlane(t)
 	p.call("PUT", "/gateways/edge", map[string]any{"locationData": map[string]string{"name": "edge"}}, 201)
+	// a gateway reports only its own APIs (see TestTelemetryOnlyForOwnAPIs)
+	p.call("PUT", "/apis/x", map[string]any{"displayName": "x", "path": "x", "serviceUrl": "http://127.0.0.1:9"}, 201)
+	p.call("PUT", "/gateways/edge/apis/x", nil, 201)
 	token := p.token("edge", "primary", time.Now().Add(24*time.Hour))
 	batch := telemetry.Batch{ID: "replayed-batch", GatewayID: "someone-else", InstanceID: "inst-9", Records: []telemetry.Record{
 		{Time: time.Now().UTC(), RequestID: "a", GatewayID: "forged", APIID: "x", OperationID: "r", ResponseCode: 200, BackendResponseCode: 200},

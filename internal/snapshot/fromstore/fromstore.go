@@ -34,6 +34,12 @@ const (
 // APIs and their operations. Subscription keys are hashed on the way: the
 // returned Config holds no key.
 //
+// The configuration of a self-hosted gateway is then reduced with
+// snapshot.Restrict to what its APIs need: it holds no named value,
+// backend, fragment, product, policy or subscription that only other
+// gateways use. The built-in gateway runs inside the management plane and
+// gets everything.
+//
 // Everything is read in one store.View. Config.Revision is the store
 // revision read just before the view, so the configuration is at least as
 // new as the revision it claims (never older): a later change always has a
@@ -50,6 +56,9 @@ func Load(ctx context.Context, st store.Store, gatewayID string) (*snapshot.Conf
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load snapshot for gateway %q: %w", gatewayID, err)
+	}
+	if gatewayID != ManagedGatewayID {
+		snapshot.Restrict(cfg)
 	}
 	return cfg, nil
 }
