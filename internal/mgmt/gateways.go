@@ -63,7 +63,7 @@ func (s *Server) routeGatewayActions() {
 		var req struct {
 			KeyType string `json:"keyType"`
 		}
-		body, err := readBody(r)
+		body, err := readJSON(r)
 		if err == nil {
 			err = decodeStrict(body, &req)
 		}
@@ -107,7 +107,7 @@ func (s *Server) routeGatewayActions() {
 			KeyType string    `json:"keyType"`
 			Expiry  time.Time `json:"expiry"`
 		}
-		body, err := readBody(r)
+		body, err := readJSON(r)
 		if err == nil {
 			err = decodeStrict(body, &req)
 		}

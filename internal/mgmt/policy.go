@@ -1,10 +1,10 @@
 package mgmt
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -118,13 +118,24 @@ func (s *Server) handlePolicyPut(w http.ResponseWriter, r *http.Request, sc poli
 		return
 	}
 	var p model.Policy
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if strings.Contains(ct, "json") {
-		if err := decodeStrict(body, &p); err != nil {
+	kind := bodyXML // an empty body is an empty (invalid) document
+	if len(body) > 0 {
+		if kind, err = bodyKindOf(r, true, policyTypes); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if kind == bodyJSON {
+		if err := decodePolicyJSON(body, &p); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	} else {
+		if bytes.IndexByte(body, 0) >= 0 {
+			s.fail(w, r, badRequest("invalid value: the NUL character is not allowed in a policy document",
+				model.FieldError{Field: "value", Message: "must not contain the NUL character"}))
+			return
+		}
 		p = model.Policy{Format: "rawxml", Value: string(body)}
 	}
 	p.Normalize()
@@ -166,13 +177,35 @@ func (s *Server) handlePolicyPut(w http.ResponseWriter, r *http.Request, sc poli
 		return
 	}
 	w.Header().Set("ETag", saved.ETag)
-	if wantsJSON(r) || strings.Contains(ct, "json") {
+	if wantsJSON(r) || kind == bodyJSON {
 		writeJSON(w, status, map[string]string{"id": "/" + scope + "/policies/policy", "format": p.Format, "value": p.Value})
 		return
 	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(p.Value))
+}
+
+// decodePolicyJSON decodes a policy sent as JSON: {"format", "value"}, or
+// APIM's envelope {"properties": {"format", "value"}} (with its optional
+// id, name and type), refusing repeated members and NUL like every JSON
+// body.
+func decodePolicyJSON(body []byte, p *model.Policy) error {
+	if pr := checkJSON(body); pr != nil {
+		return pr
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) == nil {
+		if props, ok := m["properties"]; ok {
+			for k := range m {
+				if k != "properties" && k != "id" && k != "name" && k != "type" {
+					return fieldError(k, "is not a known property")
+				}
+			}
+			body = props
+		}
+	}
+	return decodeStrict(body, p)
 }
 
 func (s *Server) handlePolicyDelete(w http.ResponseWriter, r *http.Request, sc policyScope) {

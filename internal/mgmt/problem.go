@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/portico-gw/portico/internal/model"
+	"github.com/portico-gw/portico/internal/store"
 )
 
 // Problem is an RFC 9457 problem document. Errors names the fields (JSON
@@ -20,7 +22,14 @@ type Problem struct {
 	Code   string             `json:"code,omitempty"`
 	Detail string             `json:"detail,omitempty"`
 	Errors []model.FieldError `json:"errors,omitempty"`
+
+	accept     string // 415: the media types accepted (the Accept header)
+	retryAfter int    // 503: seconds for Retry-After
 }
+
+// retryAfterUnavailable is the Retry-After of a 503 for an unreachable
+// store, in seconds.
+const retryAfterUnavailable = 5
 
 func (p *Problem) Error() string {
 	if len(p.Errors) > 0 {
@@ -69,6 +78,12 @@ func preconditionFailed(detail string) *Problem {
 func writeProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
+	if p.accept != "" {
+		w.Header().Set("Accept", p.accept)
+	}
+	if p.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
 	w.WriteHeader(p.Status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -76,11 +91,23 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 }
 
 // asProblem turns any error into a Problem: validation errors become 400s
-// naming their fields, anything unexpected a 500 without internals.
+// naming their fields, an unreachable store a 503 with Retry-After; it
+// returns nil for anything unexpected (a 500 without internals).
 func asProblem(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
+	}
+	err = store.Classify(err)
+	if errors.Is(err, store.ErrUnavailable) {
+		p := problem(http.StatusServiceUnavailable, "ServiceUnavailable",
+			"the store is unavailable; nothing was changed: retry in a few seconds")
+		p.retryAfter = retryAfterUnavailable
+		return p
+	}
+	if errors.Is(err, store.ErrInvalidText) {
+		return badRequest("a value holds a character the store cannot keep (the NUL character)",
+			model.FieldError{Field: "", Message: "must not contain the NUL character"})
 	}
 	var fe model.FieldErrors
 	if errors.As(err, &fe) {

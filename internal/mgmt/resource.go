@@ -392,7 +392,7 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request, k *kindSpec, 
 			return
 		}
 	}
-	body, err := readBody(r)
+	body, err := readJSON(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

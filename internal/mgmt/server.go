@@ -122,6 +122,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem(http.StatusUnauthorized, "Unauthorized", "a valid admin token is required: send Authorization: Bearer <token>"))
 		return
 	}
+	if err := checkQuery(r); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	r = r.WithContext(context.WithValue(r.Context(), actorKey, who))
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	start := time.Now()
@@ -170,6 +174,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fail writes err as a problem; unexpected errors are logged and hidden.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if p := asProblem(err); p != nil {
+		if p.Status == http.StatusServiceUnavailable {
+			s.log.Warn("management request failed: the store is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
 		writeProblem(w, p)
 		return
 	}

@@ -52,7 +52,7 @@ func (s *Server) handleListDebugCredentials(w http.ResponseWriter, r *http.Reque
 		Purposes               []string `json:"purposes"`
 		CredentialsExpireAfter string   `json:"credentialsExpireAfter"`
 	}
-	body, err := readBody(r)
+	body, err := readJSON(r)
 	if err == nil {
 		err = decodeStrict(body, &req)
 	}

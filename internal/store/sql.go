@@ -188,32 +188,38 @@ func (s *SQLStore) r() reader { return reader{d: s.d, q: s.reader} }
 
 // Get implements Reader.
 func (s *SQLStore) Get(ctx context.Context, kind, parent, id string) (Record, error) {
-	return s.r().Get(ctx, kind, parent, id)
+	rec, err := s.r().Get(ctx, kind, parent, id)
+	return rec, Classify(err)
 }
 
 // List implements Reader.
 func (s *SQLStore) List(ctx context.Context, kind, parent string, opt ListOptions) ([]Record, int, error) {
-	return s.r().List(ctx, kind, parent, opt)
+	recs, n, err := s.r().List(ctx, kind, parent, opt)
+	return recs, n, Classify(err)
 }
 
 // Links implements Reader.
 func (s *SQLStore) Links(ctx context.Context, rel, end string, reverse bool) ([]string, error) {
-	return s.r().Links(ctx, rel, end, reverse)
+	ls, err := s.r().Links(ctx, rel, end, reverse)
+	return ls, Classify(err)
 }
 
 // HasLink implements Reader.
 func (s *SQLStore) HasLink(ctx context.Context, rel, a, b string) (bool, error) {
-	return s.r().HasLink(ctx, rel, a, b)
+	ok, err := s.r().HasLink(ctx, rel, a, b)
+	return ok, Classify(err)
 }
 
 // AllLinks implements Reader.
 func (s *SQLStore) AllLinks(ctx context.Context, rel string) ([][2]string, error) {
-	return s.r().AllLinks(ctx, rel)
+	ls, err := s.r().AllLinks(ctx, rel)
+	return ls, Classify(err)
 }
 
 // SubscriptionByKeyHash implements Reader.
 func (s *SQLStore) SubscriptionByKeyHash(ctx context.Context, hash string) (string, string, error) {
-	return s.r().SubscriptionByKeyHash(ctx, hash)
+	id, which, err := s.r().SubscriptionByKeyHash(ctx, hash)
+	return id, which, Classify(err)
 }
 
 const recordCols = "kind, parent, id, display_name, doc, etag, revision, created_at, updated_at"
@@ -405,11 +411,15 @@ func (r reader) SubscriptionByKeyHash(ctx context.Context, hash string) (string,
 func (s *SQLStore) Revision(ctx context.Context) (int64, error) {
 	var rev int64
 	err := s.reader.QueryRowContext(ctx, "SELECT revision FROM config_revision WHERE id = 1").Scan(&rev)
-	return rev, err
+	return rev, Classify(err)
 }
 
-// View implements Store.
+// View implements Store. Failures of the store are classified (Classify).
 func (s *SQLStore) View(ctx context.Context, fn func(Reader) error) error {
+	return Classify(s.view(ctx, fn))
+}
+
+func (s *SQLStore) view(ctx context.Context, fn func(Reader) error) error {
 	opts := &sql.TxOptions{ReadOnly: true}
 	if s.d.name == "postgres" {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -422,8 +432,14 @@ func (s *SQLStore) View(ctx context.Context, fn func(Reader) error) error {
 	return fn(reader{d: s.d, q: tx})
 }
 
-// Update implements Store.
+// Update implements Store. Failures of the store, also those fn returns,
+// are classified (Classify).
 func (s *SQLStore) Update(ctx context.Context, fn func(Tx) error) (int64, error) {
+	rev, err := s.update(ctx, fn)
+	return rev, Classify(err)
+}
+
+func (s *SQLStore) update(ctx context.Context, fn func(Tx) error) (int64, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("begin write: %w", err)
@@ -501,7 +517,7 @@ func (s *SQLStore) RecordInstance(ctx context.Context, in Instance) error {
 ON CONFLICT (gateway_id, instance_id) DO UPDATE SET doc = excluded.doc, last_seen = excluded.last_seen`),
 		in.GatewayID, in.InstanceID, string(in.Doc), in.LastSeen.UnixMicro())
 	if err != nil {
-		return fmt.Errorf("record gateway instance: %w", err)
+		return Classify(fmt.Errorf("record gateway instance: %w", err))
 	}
 	return nil
 }
@@ -510,7 +526,7 @@ ON CONFLICT (gateway_id, instance_id) DO UPDATE SET doc = excluded.doc, last_see
 func (s *SQLStore) Instances(ctx context.Context, gatewayID string) ([]Instance, error) {
 	rows, err := s.reader.QueryContext(ctx, s.d.rebind("SELECT gateway_id, instance_id, doc, last_seen FROM gateway_instances WHERE gateway_id = ? ORDER BY instance_id"), gatewayID)
 	if err != nil {
-		return nil, fmt.Errorf("list gateway instances: %w", err)
+		return nil, Classify(fmt.Errorf("list gateway instances: %w", err))
 	}
 	defer rows.Close()
 	var out []Instance
@@ -537,7 +553,7 @@ func (s *SQLStore) DeleteInstances(ctx context.Context, gatewayID string) error 
 func (s *SQLStore) AuditLog(ctx context.Context, top, skip int) ([]AuditEntry, int, error) {
 	var total int
 	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_log").Scan(&total); err != nil {
-		return nil, 0, err
+		return nil, 0, Classify(err)
 	}
 	if top <= 0 {
 		top = 100
