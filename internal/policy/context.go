@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,6 +24,12 @@ type Context struct {
 	RequestID string
 	// In is the inbound request as received. Policies must not modify it.
 	In *http.Request
+	// Ctx is the request's context, when it is not In's: it ends when the
+	// client goes away, the request's time runs out (the gateway's
+	// --request-timeout) or the gateway stops. Expressions stop when it
+	// ends, and so do the waits and calls of retry and send-request. Nil
+	// means In's context.
+	Ctx context.Context
 	// ClientIP is the caller's address.
 	ClientIP netip.Addr
 	// Request is the request that will be forwarded; inbound policies edit it.

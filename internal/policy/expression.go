@@ -27,7 +27,7 @@ func (e exprProgram) UsesResponseBody() bool { return e.p.UsesResponseBody() }
 // without preserveContent is consumed, as in APIM: it is not forwarded.
 func (e exprProgram) Eval(c *Context) (any, error) {
 	v := c.exprView()
-	out, err := e.p.Eval(v, nil)
+	out, err := e.p.Eval(v, &v.limits)
 	v.settle()
 	return out, err
 }
@@ -37,6 +37,7 @@ func (e exprProgram) Eval(c *Context) (any, error) {
 // so that body consumption and variables carry over between them.
 type exprView struct {
 	c        *Context
+	limits   expr.Limits // the budgets, and the request's context
 	started  time.Time
 	reqBody  *expr.Body
 	req      *expr.Request // context.Request, see Request
@@ -48,6 +49,9 @@ type exprView struct {
 func (c *Context) exprView() *exprView {
 	if c.expr == nil {
 		c.expr = &exprView{c: c, started: c.now()}
+		if c.Ctx != nil || c.In != nil {
+			c.expr.limits.Context = c.requestContext()
+		}
 	}
 	return c.expr
 }

@@ -256,9 +256,13 @@ func (c *Context) httpClient() *http.Client {
 	return defaultSendClient
 }
 
-// requestContext is the context of the inbound call: send-request stops
-// when the client goes away.
+// requestContext is the context of the inbound call (Ctx, or In's):
+// send-request stops when the client goes away or the request's time runs
+// out.
 func (c *Context) requestContext() context.Context {
+	if c.Ctx != nil {
+		return c.Ctx
+	}
 	if c.In != nil {
 		return c.In.Context()
 	}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -154,9 +155,25 @@ func exprError(err error) *Error {
 	if errors.As(err, &pe) {
 		return pe
 	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		// The request's time ran out (--request-timeout) during the
+		// expression: a timeout, as when it runs out during forward-request.
+		return &Error{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout,
+			Message: "Gateway timeout: the request's time ran out while a policy expression was evaluated.", Err: err}
+	case errors.Is(err, context.Canceled):
+		// The client went away or the gateway is stopping: nobody will
+		// read the answer.
+		return &Error{Status: statusClientClosedRequest, Reason: ReasonClientConnectionFailure,
+			Message: "The request was cancelled while a policy expression was evaluated.", Err: err}
+	}
 	return &Error{Status: http.StatusInternalServerError, Reason: ReasonExpressionValueEvaluation,
 		Message: "Expression evaluation failed. " + err.Error(), Err: err}
 }
+
+// statusClientClosedRequest is the status the gateway records (and never
+// sends) for a request whose client went away.
+const statusClientClosedRequest = 499
 
 // toString formats an expression result as C# ToString() would for the
 // common types.

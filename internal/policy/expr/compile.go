@@ -343,7 +343,14 @@ func (c *compiler) member(x *memberNode) evalFn {
 		if f == nil {
 			throwf("RuntimeBinderException", "'%s' does not contain a definition for '%s'", typeName(r), name)
 		}
-		return f(e, r)
+		if s, ok := r.(string); ok { // Length and friends count UTF-16 units
+			e.touch(len(s))
+		}
+		v := f(e, r)
+		if s, ok := v.(string); ok {
+			e.touch(len(s))
+		}
+		return v
 	}
 }
 
@@ -424,7 +431,9 @@ func (c *compiler) call(x *callNode) evalFn {
 				args := e.stack[base:len(e.stack):len(e.stack)]
 				e.pos = cs.p
 				e.step()
+				e.touchArgs(nil, args)
 				r := f(e, args, cs)
+				e.chargeResult(r)
 				clear(e.stack[base:])
 				e.stack = e.stack[:base]
 				return r
@@ -465,7 +474,9 @@ func (c *compiler) call(x *callNode) evalFn {
 			if f == nil {
 				throwf("RuntimeBinderException", "'%s' does not contain a definition for '%s'", typeName(r), cs.name)
 			}
+			e.touchArgs(r, args)
 			v := f(e, r, args, cs)
+			e.chargeResult(v)
 			clear(e.stack[base:])
 			e.stack = e.stack[:base]
 			return v
@@ -521,6 +532,12 @@ func (c *compiler) index(x *indexNode) evalFn {
 		}
 		k := i0(e)
 		e.pos = p
+		if s, ok := r.(string); ok { // s[i] counts UTF-16 units
+			e.touch(len(s))
+		}
+		if s, ok := k.(string); ok {
+			e.touch(len(s))
+		}
 		return indexGet(e, r, k)
 	}
 }
@@ -677,6 +694,9 @@ func (c *compiler) binary(x *binaryNode) evalFn {
 			a, b := l(e), r(e)
 			if sa, ok := a.(string); ok {
 				if sb, ok := b.(string); ok {
+					if len(sa) == len(sb) {
+						e.touch(len(sa))
+					}
 					return sa == sb
 				}
 			}
@@ -688,6 +708,9 @@ func (c *compiler) binary(x *binaryNode) evalFn {
 			a, b := l(e), r(e)
 			if sa, ok := a.(string); ok {
 				if sb, ok := b.(string); ok {
+					if len(sa) == len(sb) {
+						e.touch(len(sa))
+					}
 					return sa != sb
 				}
 			}
@@ -1131,7 +1154,9 @@ func (c *compiler) newExpr(x *newNode) evalFn {
 		}
 		e.pos = p
 		e.step()
+		e.touchArgs(nil, args)
 		obj := ctor(e, args, cs)
+		e.chargeResult(obj)
 		for _, in := range inits {
 			vals := make([]Value, len(in.vals))
 			for i, f := range in.vals {

@@ -611,11 +611,15 @@ func registerContext() {
 	})
 
 	// JWT and Basic
-	method(kString, "AsJwt", func(e *env, r Value, a []Value, cs *callSite) Value { return parseJwt(r.(string)) })
+	method(kString, "AsJwt", func(e *env, r Value, a []Value, cs *callSite) Value {
+		e.work(len(r.(string)) / jsonBytesPerStep) // decodes and parses JSON
+		return parseJwt(r.(string))
+	})
 	method(kNull, "AsJwt", func(e *env, r Value, a []Value, cs *callSite) Value { return nil })
 	method(kString, "AsBasic", func(e *env, r Value, a []Value, cs *callSite) Value { return parseBasic(r.(string)) })
 	method(kNull, "AsBasic", func(e *env, r Value, a []Value, cs *callSite) Value { return nil })
 	method(kString, "TryParseJwt", func(e *env, r Value, a []Value, cs *callSite) Value {
+		e.work(len(r.(string)) / jsonBytesPerStep)
 		j := parseJwt(r.(string))
 		setOut(e, a, 0, cs, j)
 		return j != nil

@@ -20,12 +20,18 @@
 // reflection. A Program is immutable and safe for concurrent use.
 //
 // Every evaluation runs under a step budget and a memory budget (Limits). A
-// runtime error (a C# exception that the expression does not catch) or an
-// exceeded budget is returned as *EvalError; the policy engine reports it with
+// step stands for a simple statement; operations over strings, byte arrays
+// and collections are charged by the size of what they touch (see
+// BytesPerStep), so that the step budget bounds CPU time, not only the
+// number of statements. An evaluation also stops when Limits.Context is
+// cancelled or its deadline passes. A runtime error (a C# exception that the
+// expression does not catch), an exceeded budget or a cancellation is
+// returned as *EvalError; the policy engine reports it with
 // LastError.Reason = ReasonEvaluationFailure.
 package expr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -48,14 +54,21 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Col, e.Msg) }
 
 // EvalError is a run-time failure of an expression: an uncaught C# exception
-// (Exception names its type, e.g. "NullReferenceException") or an exceeded
-// budget (Exception is "StepBudgetExceeded" or "MemoryBudgetExceeded"). Line
+// (Exception names its type, e.g. "NullReferenceException"), an exceeded
+// budget (Exception is "StepBudgetExceeded" or "MemoryBudgetExceeded") or a
+// cancellation (Exception is "OperationCanceledException", and Unwrap gives
+// the context's error: context.Canceled or context.DeadlineExceeded). Line
 // and Col locate the failing construct in the policy document.
 type EvalError struct {
 	Exception string
 	Msg       string
 	Line, Col int
+	// Cause is the context's error when Limits.Context stopped the evaluation.
+	Cause error
 }
+
+// Unwrap returns Cause.
+func (e *EvalError) Unwrap() error { return e.Cause }
 
 func (e *EvalError) Error() string {
 	return fmt.Sprintf("%d:%d: expression evaluation failed: %s: %s", e.Line, e.Col, e.Exception, e.Msg)
@@ -67,8 +80,10 @@ func (e *EvalError) Reason() string { return ReasonEvaluationFailure }
 // Limits bound one evaluation. The zero value (or a nil *Limits) means the
 // defaults. Limits are read, never modified, by Eval.
 type Limits struct {
-	// MaxSteps bounds statements executed, loop iterations, method calls and
-	// lambda invocations. Default 100000.
+	// MaxSteps bounds the work of the evaluation: one step per statement,
+	// loop iteration, member access, method call and lambda invocation, plus
+	// steps for the bytes and elements each operation touches (see
+	// BytesPerStep). Default DefaultMaxSteps.
 	MaxSteps int
 	// MaxMemory bounds the bytes of strings, arrays and JSON/XML built by the
 	// expression (an estimate, not the Go heap). Default 16 MiB.
@@ -76,12 +91,39 @@ type Limits struct {
 	// Now, when set, replaces the clock behind DateTime.UtcNow/Now and
 	// DateTimeOffset.UtcNow/Now (for tests).
 	Now func() time.Time
+	// Context, when set, is the request's context: the evaluation stops
+	// with an OperationCanceledException *EvalError once it is cancelled or
+	// its deadline passes. It is checked every CheckEvery steps, so an
+	// operation cannot run longer than the time CheckEvery steps take
+	// after the context ends. It is not checked before the first step:
+	// on-error may still run a short expression after a timeout.
+	Context context.Context
 }
 
 // Default limits.
 const (
-	DefaultMaxSteps  = 100000
+	// DefaultMaxSteps is the step budget: about 50 to 150 ms of CPU on a
+	// 2.6 GHz server core, whatever the expression does.
+	DefaultMaxSteps  = 1000000
 	DefaultMaxMemory = 16 << 20
+)
+
+// Costs. An operation is charged one step, plus one step per BytesPerStep
+// bytes of the strings and byte arrays it receives and returns (C# string
+// members work in UTF-16 indices, which Portico computes by scanning the
+// string), plus one step per ElementsPerStep elements of a collection it
+// enumerates. Regular expressions, and JSON and XML parsing and writing,
+// cost more per byte. Allocations charged to the memory budget are also
+// charged at BytesPerStep.
+const (
+	BytesPerStep    = 64
+	ElementsPerStep = 4
+	// regexBytesPerStep, jsonBytesPerStep: the costlier per-byte work of
+	// regular expressions and of parsing and writing JSON and XML.
+	regexBytesPerStep = 2
+	jsonBytesPerStep  = 2
+	// CheckEvery is how often, in steps, an evaluation checks its context.
+	CheckEvery = 1024
 )
 
 // Program is a compiled expression. It is immutable and safe for concurrent use.
@@ -207,9 +249,11 @@ type env struct {
 	stack    []Value
 	ret      Value
 	steps    int
+	limit    int // the step count past which step takes the slow path (budget or context check)
 	maxSteps int
 	mem      int64
 	maxMem   int64
+	cctx     context.Context // Limits.Context
 	pos      pos
 	caught   *csException
 	now      func() time.Time
@@ -218,19 +262,114 @@ type env struct {
 
 var envPool = sync.Pool{New: func() any { return &env{stack: make([]Value, 0, 16)} }}
 
+// step charges one step.
 func (e *env) step() {
 	e.steps++
-	if e.steps > e.maxSteps {
-		panic(&budgetError{kind: "StepBudgetExceeded", msg: fmt.Sprintf("the expression exceeded its budget of %d steps", e.maxSteps)})
+	if e.steps > e.limit {
+		e.checkpoint()
 	}
 }
 
-// alloc charges n bytes against the memory budget.
+// work charges n steps.
+func (e *env) work(n int) {
+	if n <= 0 {
+		return
+	}
+	if n > e.maxSteps { // keeps e.steps from overflowing
+		n = e.maxSteps + 1
+	}
+	e.steps += n
+	if e.steps > e.limit {
+		e.checkpoint()
+	}
+}
+
+// touch charges for n bytes of strings or byte arrays scanned or copied.
+func (e *env) touch(n int) {
+	if n >= BytesPerStep {
+		e.work(n / BytesPerStep)
+	}
+}
+
+// elements charges for n elements of a collection enumerated.
+func (e *env) elements(n int) {
+	if n >= ElementsPerStep {
+		e.work(n / ElementsPerStep)
+	}
+}
+
+// touchArgs charges a call for the strings and byte arrays it receives
+// (recv may be nil).
+func (e *env) touchArgs(recv Value, args []Value) {
+	n := sizeOf(recv)
+	for _, a := range args {
+		n += sizeOf(a)
+	}
+	e.touch(n)
+}
+
+// chargeResult charges a call for the string or byte array it returns, or
+// one step per element of the list it returns.
+func (e *env) chargeResult(v Value) {
+	switch x := v.(type) {
+	case string:
+		e.touch(len(x))
+	case []byte:
+		e.touch(len(x))
+	case *List: // each element was boxed and stored
+		e.work(len(x.Items))
+	}
+}
+
+// sizeOf is the size in bytes of a string or byte array, which an
+// operation on it reads whole; 0 for other values.
+func sizeOf(v Value) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case []byte:
+		return len(x)
+	}
+	return 0
+}
+
+// checkpoint runs when the step count passes e.limit: it enforces the step
+// budget, checks the context and sets the next limit.
+func (e *env) checkpoint() {
+	if e.steps > e.maxSteps {
+		panic(&budgetError{kind: "StepBudgetExceeded", msg: fmt.Sprintf("the expression exceeded its budget of %d steps", e.maxSteps)})
+	}
+	if e.cctx != nil {
+		if err := e.cctx.Err(); err != nil {
+			panic(&budgetError{kind: "OperationCanceledException", cause: err,
+				msg: "the evaluation was stopped: " + cancelReason(err)})
+		}
+	}
+	e.setLimit()
+}
+
+func (e *env) setLimit() {
+	e.limit = e.maxSteps
+	if e.cctx != nil && e.steps+CheckEvery < e.limit {
+		e.limit = e.steps + CheckEvery
+	}
+}
+
+func cancelReason(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the request's time ran out"
+	}
+	return "the request was cancelled"
+}
+
+// alloc charges n bytes against the memory budget, and the steps of
+// writing them.
 func (e *env) alloc(n int) {
 	e.mem += int64(n)
 	if e.mem > e.maxMem {
 		panic(&budgetError{kind: "MemoryBudgetExceeded", msg: fmt.Sprintf("the expression exceeded its memory budget of %d bytes", e.maxMem)})
 	}
+	e.touch(n)
 }
 
 func (e *env) clock() time.Time {
@@ -240,7 +379,11 @@ func (e *env) clock() time.Time {
 	return time.Now()
 }
 
-type budgetError struct{ kind, msg string }
+// budgetError stops an evaluation; try/catch cannot catch it.
+type budgetError struct {
+	kind, msg string
+	cause     error // the context's error for a cancellation
+}
 
 // csException is a thrown C# exception; it is also the value bound by catch.
 type csException struct {
@@ -309,7 +452,7 @@ func asException(r any) *csException {
 func (p *Program) Eval(ctx Context, opts *Limits) (v Value, err error) {
 	e := envPool.Get().(*env)
 	e.ctx = ctx
-	e.maxSteps, e.maxMem, e.now = DefaultMaxSteps, DefaultMaxMemory, nil
+	e.maxSteps, e.maxMem, e.now, e.cctx = DefaultMaxSteps, DefaultMaxMemory, nil, nil
 	if opts != nil {
 		if opts.MaxSteps > 0 {
 			e.maxSteps = opts.MaxSteps
@@ -318,7 +461,9 @@ func (p *Program) Eval(ctx Context, opts *Limits) (v Value, err error) {
 			e.maxMem = opts.MaxMemory
 		}
 		e.now = opts.Now
+		e.cctx = opts.Context
 	}
+	e.setLimit()
 	if cap(e.locals) >= p.nlocals {
 		e.locals = e.locals[:p.nlocals]
 	} else {
@@ -335,7 +480,7 @@ func (p *Program) Eval(ctx Context, opts *Limits) (v Value, err error) {
 		if len(e.locals) > 0 {
 			clear(e.locals)
 		}
-		e.ctx, e.ret, e.caught, e.steps, e.mem, e.now, e.depth = nil, nil, nil, 0, 0, nil, 0
+		e.ctx, e.ret, e.caught, e.steps, e.mem, e.now, e.depth, e.cctx = nil, nil, nil, 0, 0, nil, 0, nil
 		envPool.Put(e)
 	}()
 	if p.expr != nil {
@@ -350,7 +495,7 @@ func (p *Program) Eval(ctx Context, opts *Limits) (v Value, err error) {
 func toEvalError(e *env, r any) *EvalError {
 	line, col := int(e.pos.line), int(e.pos.col)
 	if b, ok := r.(*budgetError); ok {
-		return &EvalError{Exception: b.kind, Msg: b.msg, Line: line, Col: col}
+		return &EvalError{Exception: b.kind, Msg: b.msg, Line: line, Col: col, Cause: b.cause}
 	}
 	ex := asException(r)
 	if ex.line > 0 {

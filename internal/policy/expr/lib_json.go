@@ -609,18 +609,20 @@ func bodyAs(e *env, data []byte, t string, cs *callSite) Value {
 	case "byte":
 		return append([]byte(nil), data...)
 	case "JObject", "JArray", "JToken":
+		e.alloc(len(data) * 4)
+		e.work(len(data) / jsonBytesPerStep)
 		tok, err := parseJSON(string(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))))
 		if err != nil {
 			panic(err)
 		}
-		e.alloc(len(data) * 4)
 		if t == "JToken" {
 			return tok
 		}
 		return castTo(tok, t, nil, true)
 	case "XDocument", "XElement":
-		d := parseXML(string(data))
 		e.alloc(len(data) * 4)
+		e.work(len(data) / jsonBytesPerStep)
+		d := parseXML(string(data))
 		if t == "XElement" {
 			return d.Root
 		}

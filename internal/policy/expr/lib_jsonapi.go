@@ -224,6 +224,7 @@ func registerJSON() {
 				throwf("ArgumentNullException", "Value cannot be null. (Parameter 'json')")
 			}
 			e.alloc(len(s) * 4)
+			e.work(len(s) / jsonBytesPerStep)
 			t, err := parseJSON(s)
 			if err != nil {
 				panic(err)
@@ -331,6 +332,7 @@ func registerJSON() {
 			throwf("ArgumentNullException", "Value cannot be null. (Parameter 'value')")
 		}
 		e.alloc(len(s) * 4)
+		e.work(len(s) / jsonBytesPerStep)
 		t, err := parseJSON(s)
 		if err != nil {
 			panic(err)

@@ -2,6 +2,7 @@ package expr
 
 import (
 	"math"
+	"math/bits"
 	"sort"
 )
 
@@ -21,6 +22,7 @@ func optLambda(a []Value, i int) *lambda {
 }
 
 func sortByKeys(e *env, src []Value, keys []orderKey) []Value {
+	e.elements(len(src) * bits.Len(uint(len(src))) * len(keys))
 	out := append([]Value(nil), src...)
 	type kv struct {
 		v    Value

@@ -154,6 +154,20 @@ func netReplacement(r string) string {
 	return b.String()
 }
 
+// regexScan charges a scan of n bytes with re: regular expressions cost
+// more per byte than plain string searches, and more for longer patterns.
+func regexScan(e *env, re *regexp.Regexp, n int) {
+	if n > 0 {
+		e.work(n / regexBytesPerStep * (1 + len(re.String())/64))
+	}
+}
+
+// regexIn charges a scan of the whole input s and returns it.
+func regexIn(e *env, re *regexp.Regexp, s string) string {
+	regexScan(e, re, len(s)+1)
+	return s
+}
+
 func matchAt(re *regexp.Regexp, s string, from int) *regexMatch {
 	if from > len(s) {
 		return &regexMatch{re: re, s: s}
@@ -205,14 +219,24 @@ func registerRegex() {
 		}
 		staticProp("RegexOptions", n, func(*env) Value { return v })
 	}
+	// Compiling a pattern is charged like scanning it; a scan is charged
+	// before it runs (regexIn), except NextMatch, charged for the distance
+	// it went, so that walking every match costs one scan of the input.
+	compile := func(e *env, a []Value, i, opts int, cs *callSite) *regexp.Regexp {
+		p := argStr(a, i, cs)
+		e.work(len(p) / regexBytesPerStep)
+		return compileRegex(p, regexOpts(a, opts))
+	}
 	ctor("Regex", func(e *env, a []Value, cs *callSite) Value {
-		return &regexValue{re: compileRegex(argStr(a, 0, cs), regexOpts(a, 1))}
+		return &regexValue{re: compile(e, a, 0, 1, cs)}
 	})
 	static("Regex", "IsMatch", func(e *env, a []Value, cs *callSite) Value {
-		return compileRegex(argStr(a, 1, cs), regexOpts(a, 2)).MatchString(argStr(a, 0, cs))
+		re := compile(e, a, 1, 2, cs)
+		return re.MatchString(regexIn(e, re, argStr(a, 0, cs)))
 	})
 	static("Regex", "Match", func(e *env, a []Value, cs *callSite) Value {
-		return matchAt(compileRegex(argStr(a, 1, cs), regexOpts(a, 2)), argStr(a, 0, cs), 0)
+		re := compile(e, a, 1, 2, cs)
+		return matchAt(re, regexIn(e, re, argStr(a, 0, cs)), 0)
 	})
 	matches := func(e *env, re *regexp.Regexp, s string) Value {
 		l := &List{Elem: "Match"}
@@ -223,14 +247,17 @@ func registerRegex() {
 		return l
 	}
 	static("Regex", "Matches", func(e *env, a []Value, cs *callSite) Value {
-		return matches(e, compileRegex(argStr(a, 1, cs), regexOpts(a, 2)), argStr(a, 0, cs))
+		re := compile(e, a, 1, 2, cs)
+		return matches(e, re, regexIn(e, re, argStr(a, 0, cs)))
 	})
 	static("Regex", "Replace", func(e *env, a []Value, cs *callSite) Value {
 		need(a, 3, cs)
-		return regexReplace(e, compileRegex(argStr(a, 1, cs), regexOpts(a, 3)), argStr(a, 0, cs), a[2])
+		re := compile(e, a, 1, 3, cs)
+		return regexReplace(e, re, regexIn(e, re, argStr(a, 0, cs)), a[2])
 	})
 	static("Regex", "Split", func(e *env, a []Value, cs *callSite) Value {
-		parts := compileRegex(argStr(a, 1, cs), regexOpts(a, 2)).Split(argStr(a, 0, cs), -1)
+		re := compile(e, a, 1, 2, cs)
+		parts := re.Split(regexIn(e, re, argStr(a, 0, cs)), -1)
 		return normalize(parts)
 	})
 	static("Regex", "Escape", func(e *env, a []Value, cs *callSite) Value {
@@ -260,21 +287,25 @@ func registerRegex() {
 		return b.String()
 	})
 	R := func(r Value) *regexp.Regexp { return r.(*regexValue).re }
-	method(kRegex, "IsMatch", func(e *env, r Value, a []Value, cs *callSite) Value { return R(r).MatchString(argStr(a, 0, cs)) })
+	method(kRegex, "IsMatch", func(e *env, r Value, a []Value, cs *callSite) Value {
+		return R(r).MatchString(regexIn(e, R(r), argStr(a, 0, cs)))
+	})
 	method(kRegex, "Match", func(e *env, r Value, a []Value, cs *callSite) Value {
 		from := 0
 		if len(a) > 1 {
 			from = u16ToByte(argStr(a, 0, cs), argInt(a, 1, cs))
 		}
-		return matchAt(R(r), argStr(a, 0, cs), from)
+		return matchAt(R(r), regexIn(e, R(r), argStr(a, 0, cs)), from)
 	})
-	method(kRegex, "Matches", func(e *env, r Value, a []Value, cs *callSite) Value { return matches(e, R(r), argStr(a, 0, cs)) })
+	method(kRegex, "Matches", func(e *env, r Value, a []Value, cs *callSite) Value {
+		return matches(e, R(r), regexIn(e, R(r), argStr(a, 0, cs)))
+	})
 	method(kRegex, "Replace", func(e *env, r Value, a []Value, cs *callSite) Value {
 		need(a, 2, cs)
-		return regexReplace(e, R(r), argStr(a, 0, cs), a[1])
+		return regexReplace(e, R(r), regexIn(e, R(r), argStr(a, 0, cs)), a[1])
 	})
 	method(kRegex, "Split", func(e *env, r Value, a []Value, cs *callSite) Value {
-		return normalize(R(r).Split(argStr(a, 0, cs), -1))
+		return normalize(R(r).Split(regexIn(e, R(r), argStr(a, 0, cs)), -1))
 	})
 	method(kRegex, "GetGroupNames", func(e *env, r Value, a []Value, cs *callSite) Value {
 		var out []string
@@ -309,7 +340,13 @@ func registerRegex() {
 		if m.loc == nil {
 			return m
 		}
-		return matchAt(m.re, m.s, m.next)
+		next := matchAt(m.re, m.s, m.next)
+		if next.loc != nil {
+			regexScan(e, m.re, next.loc[1]-m.next)
+		} else {
+			regexScan(e, m.re, len(m.s)-m.next)
+		}
+		return next
 	})
 	method(kMatch, "Result", func(e *env, r Value, a []Value, cs *callSite) Value {
 		m := M(r)

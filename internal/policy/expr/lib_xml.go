@@ -279,11 +279,13 @@ func registerXML() {
 	static("XDocument", "Parse", func(e *env, a []Value, cs *callSite) Value {
 		s := argStr(a, 0, cs)
 		e.alloc(len(s) * 4)
+		e.work(len(s) / jsonBytesPerStep)
 		return parseXML(s)
 	})
 	static("XElement", "Parse", func(e *env, a []Value, cs *callSite) Value {
 		s := argStr(a, 0, cs)
 		e.alloc(len(s) * 4)
+		e.work(len(s) / jsonBytesPerStep)
 		r := parseXML(s).Root
 		r.doc = nil
 		return r

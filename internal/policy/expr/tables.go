@@ -94,6 +94,7 @@ func buildTables() {
 	registerXML()
 	registerRegex()
 	registerCrypto()
+	registerCosts()
 	// sites
 	propSites = map[string]*[numKinds]propFn{}
 	for k := range props {
@@ -914,6 +915,19 @@ func numConvert(v Value, t string, explicit bool) Value {
 // iterate returns the elements that foreach and LINQ see; the caller must not
 // modify the returned slice.
 func iterate(e *env, v Value) []Value {
+	switch x := v.(type) { // each element is boxed
+	case string:
+		e.alloc(16 * len(x))
+	case []byte:
+		e.alloc(16 * len(x))
+	}
+	items := enumerate(e, v)
+	e.elements(len(items))
+	return items
+}
+
+// enumerate is iterate without the charges.
+func enumerate(e *env, v Value) []Value {
 	switch x := v.(type) {
 	case *List:
 		return x.Items
@@ -944,7 +958,7 @@ func iterate(e *env, v Value) []Value {
 		}
 		return out
 	case *claimDict:
-		return iterate(e, x.Dict)
+		return enumerate(e, x.Dict)
 	case *Set:
 		return x.d.keys
 	case *JObject:

@@ -1,0 +1,87 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestExpressionStopsWithRequestContext: an expression that would loop
+// for minutes stops when the request's context ends, and the pipeline
+// goes to on-error: 504 Timeout when the request's time ran out, 499 (not
+// sent) when the client went away; an exceeded budget stays APIM's 500
+// ExpressionValueEvaluationFailure.
+func TestExpressionStopsWithRequestContext(t *testing.T) {
+	p := mustExprPipeline(t, `<policies>
+		<inbound>
+			<set-variable name="n" value="@{ long i = 0; while (true) { i++; } }" />
+		</inbound>
+		<on-error>
+			<set-header name="X-Reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>
+		</on-error>
+	</policies>`)
+	expired, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel()
+	cancelled, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	for _, tc := range []struct {
+		name       string
+		ctx        context.Context
+		wantStatus int
+		wantReason string
+		wantErr    error
+	}{
+		{"deadline", expired, http.StatusGatewayTimeout, ReasonTimeout, context.DeadlineExceeded},
+		{"cancelled", cancelled, 499, ReasonClientConnectionFailure, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := &fakeBackend{}
+			c := newCtx(httptest.NewRequest("GET", "/api/x", nil), be, nil, time.Now())
+			c.Ctx = tc.ctx
+			p.Run(c)
+			le := c.LastError
+			if le == nil || le.Status != tc.wantStatus || le.Reason != tc.wantReason || !errors.Is(le.Err, tc.wantErr) {
+				t.Fatalf("LastError = %+v", le)
+			}
+			if !strings.Contains(le.Err.Error(), "OperationCanceledException") {
+				t.Fatalf("the error does not name the cancellation: %v", le.Err)
+			}
+			if be.calls != 0 {
+				t.Fatal("the request was forwarded")
+			}
+			// on-error's short expression still ran.
+			if got := c.Response.Header.Get("X-Reason"); got != tc.wantReason {
+				t.Fatalf("on-error saw reason %q, want %q", got, tc.wantReason)
+			}
+		})
+	}
+
+	t.Run("budget", func(t *testing.T) {
+		c := newCtx(httptest.NewRequest("GET", "/api/x", nil), &fakeBackend{}, nil, time.Now())
+		p.Run(c)
+		le := c.LastError
+		if le == nil || le.Status != http.StatusInternalServerError || le.Reason != ReasonExpressionValueEvaluation ||
+			!strings.Contains(le.Message, "StepBudgetExceeded") {
+			t.Fatalf("LastError = %+v", le)
+		}
+	})
+}
+
+// TestExpressionUsesInboundContext: without Ctx, the inbound request's
+// context stops expressions (a client that went away).
+func TestExpressionUsesInboundContext(t *testing.T) {
+	p := mustExprPipeline(t, `<policies><inbound>
+		<set-variable name="n" value="@{ long i = 0; while (true) { i++; } }" />
+	</inbound></policies>`)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := newCtx(httptest.NewRequest("GET", "/api/x", nil).WithContext(ctx), &fakeBackend{}, nil, time.Now())
+	p.Run(c)
+	if le := c.LastError; le == nil || le.Status != 499 || !errors.Is(le.Err, context.Canceled) {
+		t.Fatalf("LastError = %+v", le)
+	}
+}
