@@ -35,7 +35,7 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	api := req.API
 	fw := &forwarder{g: g, req: req, w: w, r: r}
 	c := &policy.Context{
-		RequestID: req.ID, In: req.In, ClientIP: clientIP(r.RemoteAddr),
+		RequestID: req.ID, In: req.In, Ctx: r.Context(), ClientIP: clientIP(r.RemoteAddr),
 		Backend: fw, Counters: g.counters, Cache: g.cache, Metric: g.metrics.emit,
 		API:          policy.APIInfo{ID: api.ID, Name: api.DisplayName, Path: api.Path},
 		Operation:    policy.OperationInfo{ID: req.Operation.ID, Name: req.Operation.DisplayName, Method: req.Operation.Method, URLTemplate: req.Operation.URLTemplate, Examples: req.Operation.Examples},
