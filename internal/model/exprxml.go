@@ -21,14 +21,16 @@ import (
 // the offset in doc, so that errors report the original line and column.
 func EscapeExpressions(doc string) (string, func(int) int) {
 	var b strings.Builder
-	type shift struct{ at, total int } // escaped offset where a growth ends, cumulative growth
+	// escaped offsets where a growth starts and ends, cumulative growth
+	type shift struct{ start, at, total int }
 	var shifts []shift
 	grow := 0
 	emit := func(s string, origLen int) {
+		start := b.Len()
 		b.WriteString(s)
 		if d := len(s) - origLen; d != 0 {
 			grow += d
-			shifts = append(shifts, shift{at: b.Len(), total: grow})
+			shifts = append(shifts, shift{start: start, at: b.Len(), total: grow})
 		}
 	}
 	const (
@@ -100,6 +102,9 @@ func EscapeExpressions(doc string) (string, func(int) int) {
 	back := func(off int) int {
 		// the last shift that ended at or before off
 		k := sort.Search(len(shifts), func(k int) bool { return shifts[k].at > off })
+		if k < len(shifts) && off > shifts[k].start {
+			off = shifts[k].start // inside an escape: the character it stands for
+		}
 		if k == 0 {
 			return off
 		}
