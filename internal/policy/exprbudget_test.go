@@ -85,3 +85,29 @@ func TestExpressionUsesInboundContext(t *testing.T) {
 		t.Fatalf("LastError = %+v", le)
 	}
 }
+
+// TestRequestExpressionBudget: the expressions of one request share a
+// budget, so a document of many expressions that each stay within their
+// own budget cannot add up to more than RequestExpressionSteps.
+func TestRequestExpressionBudget(t *testing.T) {
+	// Each evaluation spends about half its own budget (two steps an iteration).
+	const one = `<set-variable name="v" value="@{ long i = 0; while (i &lt; 240000) { i++; } return i; }" />`
+	n := RequestExpressionSteps/400000 + 1 // each takes about 480,000 steps
+	p := mustExprPipeline(t, "<policies><inbound>"+strings.Repeat(one, n)+"</inbound></policies>")
+	be := &fakeBackend{}
+	c := newCtx(httptest.NewRequest("GET", "/api/x", nil), be, nil, time.Now())
+	p.Run(c)
+	le := c.LastError
+	if le == nil || le.Reason != ReasonExpressionValueEvaluation || !strings.Contains(le.Message, "shared budget") {
+		t.Fatalf("LastError = %+v", le)
+	}
+	if be.calls != 0 {
+		t.Fatal("the request was forwarded")
+	}
+	// Fewer of them pass.
+	p = mustExprPipeline(t, "<policies><inbound>"+strings.Repeat(one, 3)+"</inbound></policies>")
+	c = newCtx(httptest.NewRequest("GET", "/api/x", nil), &fakeBackend{}, nil, time.Now())
+	if p.Run(c); c.LastError != nil {
+		t.Fatalf("LastError = %+v", c.LastError)
+	}
+}

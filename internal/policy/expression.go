@@ -8,6 +8,13 @@ import (
 	"github.com/portico-gw/portico/internal/policy/expr"
 )
 
+// RequestExpressionSteps is the step budget that all the expression
+// evaluations of one request share (each also has its own,
+// expr.DefaultMaxSteps): a document holding many expressions, or a retry
+// running them again and again, cannot spend more than about a second of
+// CPU on them.
+const RequestExpressionSteps = 10 * expr.DefaultMaxSteps
+
 // ExprExpressions compiles policy expressions with the interpreter of
 // internal/policy/expr (APIM's C# subset).
 func ExprExpressions(src string, line, col int) (Expression, error) {
@@ -38,6 +45,7 @@ func (e exprProgram) Eval(c *Context) (any, error) {
 type exprView struct {
 	c        *Context
 	limits   expr.Limits // the budgets, and the request's context
+	budget   expr.Budget // the request's share, limits.Shared
 	started  time.Time
 	reqBody  *expr.Body
 	req      *expr.Request // context.Request, see Request
@@ -48,7 +56,8 @@ type exprView struct {
 
 func (c *Context) exprView() *exprView {
 	if c.expr == nil {
-		c.expr = &exprView{c: c, started: c.now()}
+		c.expr = &exprView{c: c, started: c.now(), budget: expr.Budget{Steps: RequestExpressionSteps}}
+		c.expr.limits.Shared = &c.expr.budget
 		if c.Ctx != nil || c.In != nil {
 			c.expr.limits.Context = c.requestContext()
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +109,33 @@ func TestCancelledContextStopsEvaluation(t *testing.T) {
 	// A live context does not disturb evaluation.
 	if v, err := short.Eval(nil, &expr.Limits{Context: context.Background()}); err != nil || v != int32(45) {
 		t.Fatalf("short expression with a live context = %v, %v", v, err)
+	}
+}
+
+// TestSharedBudget: evaluations sharing a Budget draw on it, and fail once
+// it is spent even though each stays within its own MaxSteps.
+func TestSharedBudget(t *testing.T) {
+	p := expr.MustCompile(`@{ int n = 0; for (int i = 0; i < 100; i++) { n += i; } return n; }`)
+	shared := &expr.Budget{Steps: 1000}
+	lim := &expr.Limits{MaxSteps: 10000, Shared: shared}
+	if _, err := p.Eval(nil, lim); err != nil {
+		t.Fatal(err)
+	}
+	used := 1000 - shared.Steps
+	if used < 200 || used > 400 {
+		t.Fatalf("one evaluation took %d steps off the shared budget", used)
+	}
+	var err error
+	for range 10 {
+		if _, err = p.Eval(nil, lim); err != nil {
+			break
+		}
+	}
+	ee := wantException(t, err, "StepBudgetExceeded")
+	if !strings.Contains(ee.Msg, "shared budget") {
+		t.Fatalf("message %q does not name the shared budget", ee.Msg)
+	}
+	if shared.Steps != 0 {
+		t.Fatalf("shared budget left: %d", shared.Steps)
 	}
 }

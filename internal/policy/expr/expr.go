@@ -98,6 +98,16 @@ type Limits struct {
 	// after the context ends. It is not checked before the first step:
 	// on-error may still run a short expression after a timeout.
 	Context context.Context
+	// Shared, when set, is a budget shared with other evaluations (those of
+	// one request): the evaluation may use no more than its Steps, which it
+	// reduces by the steps it used. Eval modifies it: evaluations sharing
+	// it must not run concurrently.
+	Shared *Budget
+}
+
+// Budget is a step allowance shared by several evaluations.
+type Budget struct {
+	Steps int
 }
 
 // Default limits.
@@ -251,6 +261,8 @@ type env struct {
 	steps    int
 	limit    int // the step count past which step takes the slow path (budget or context check)
 	maxSteps int
+	shared   *Budget // Limits.Shared
+	ownMax   int     // the evaluation's own budget, when Shared lowered maxSteps
 	mem      int64
 	maxMem   int64
 	cctx     context.Context // Limits.Context
@@ -337,7 +349,11 @@ func sizeOf(v Value) int {
 // budget, checks the context and sets the next limit.
 func (e *env) checkpoint() {
 	if e.steps > e.maxSteps {
-		panic(&budgetError{kind: "StepBudgetExceeded", msg: fmt.Sprintf("the expression exceeded its budget of %d steps", e.maxSteps)})
+		msg := fmt.Sprintf("the expression exceeded its budget of %d steps", e.maxSteps)
+		if e.maxSteps < e.ownMax {
+			msg = "the request's expressions exceeded their shared budget of steps"
+		}
+		panic(&budgetError{kind: "StepBudgetExceeded", msg: msg})
 	}
 	if e.cctx != nil {
 		if err := e.cctx.Err(); err != nil {
@@ -462,6 +478,10 @@ func (p *Program) Eval(ctx Context, opts *Limits) (v Value, err error) {
 		}
 		e.now = opts.Now
 		e.cctx = opts.Context
+		if s := opts.Shared; s != nil {
+			e.shared, e.ownMax = s, e.maxSteps
+			e.maxSteps = min(e.maxSteps, max(s.Steps, 0))
+		}
 	}
 	e.setLimit()
 	if cap(e.locals) >= p.nlocals {
@@ -479,6 +499,10 @@ func (p *Program) Eval(ctx Context, opts *Limits) (v Value, err error) {
 		}
 		if len(e.locals) > 0 {
 			clear(e.locals)
+		}
+		if e.shared != nil {
+			e.shared.Steps -= min(e.steps, e.maxSteps)
+			e.shared, e.ownMax = nil, 0
 		}
 		e.ctx, e.ret, e.caught, e.steps, e.mem, e.now, e.depth, e.cctx = nil, nil, nil, 0, 0, nil, 0, nil
 		envPool.Put(e)
