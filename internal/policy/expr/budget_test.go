@@ -139,3 +139,18 @@ func TestSharedBudget(t *testing.T) {
 		t.Fatalf("shared budget left: %d", shared.Steps)
 	}
 }
+
+// TestBudgetChargesTokenCopies: assigning a JSON token that already has a
+// parent copies it whole; a loop of such copies is charged for them.
+func TestBudgetChargesTokenCopies(t *testing.T) {
+	p := expr.MustCompile(`@{
+		var src = JArray.Parse("[" + string.Join(",", Enumerable.Repeat("{\"a\":[1,2,3]}", 20000)) + "]");
+		var holder = new JObject();
+		holder["tree"] = src;
+		var dst = new JObject();
+		for (int i = 0; i < 1000; i++) { dst["copy"] = holder["tree"]; }
+		return dst.Count;
+	}`)
+	_, err := p.Eval(nil, &expr.Limits{MaxMemory: 1 << 40})
+	wantException(t, err, "StepBudgetExceeded")
+}

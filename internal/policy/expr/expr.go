@@ -311,13 +311,31 @@ func (e *env) elements(n int) {
 }
 
 // touchArgs charges a call for the strings and byte arrays it receives
-// (recv may be nil).
+// (recv may be nil), and for the JSON tokens it may copy.
 func (e *env) touchArgs(recv Value, args []Value) {
 	n := sizeOf(recv)
 	for _, a := range args {
-		n += sizeOf(a)
+		switch x := a.(type) {
+		case string:
+			n += len(x)
+		case []byte:
+			n += len(x)
+		case *JObject, *JArray, *JProperty, *JValue:
+			e.chargeAdopt(x)
+		}
 	}
 	e.touch(n)
+}
+
+// chargeAdopt charges for copying v when it is a JSON token that already
+// has a parent: adding it to an object or array copies it whole, as in
+// Newtonsoft.
+func (e *env) chargeAdopt(v Value) {
+	if t, ok := v.(jtoken); ok && t.parentTok() != nil {
+		n := nodeCount(t, 0)
+		e.work(n)
+		e.alloc(32 * n)
+	}
 }
 
 // chargeResult charges a call for the string or byte array it returns, or

@@ -520,6 +520,7 @@ func indexSet(e *env, r Value, k Value, v Value) {
 			throwf("ArgumentException", "Set JObject values with invalid key value: %s. Object property name expected.", toStr(k))
 		}
 		e.alloc(32 + len(s))
+		e.chargeAdopt(v)
 		x.Set(s, toJToken(v))
 		return
 	case *JArray:
@@ -527,6 +528,7 @@ func indexSet(e *env, r Value, k Value, v Value) {
 		if !ok || i < 0 || int(i) >= len(x.items) {
 			throwf("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection.")
 		}
+		e.chargeAdopt(v)
 		t := toJToken(v)
 		x.items[i] = adopt(t, x)
 		return
@@ -563,6 +565,7 @@ func setProp(e *env, r Value, name string, v Value) {
 		throwNull(name)
 	case *JProperty:
 		if name == "Value" {
+			e.chargeAdopt(v)
 			x.Value = adopt(toJToken(v), x)
 			return
 		}
