@@ -73,8 +73,14 @@ func Restrict(cfg *Config) {
 	}
 	cfg.Policies = keptPolicies
 
+	reaches := map[string]bool{} // by scope: there are far fewer scopes than keys
 	for hash, k := range cfg.Subscriptions {
-		if !subscriptionReaches(k.Scope, apis, products) {
+		ok, seen := reaches[k.Scope]
+		if !seen {
+			ok = subscriptionReaches(k.Scope, apis, products)
+			reaches[k.Scope] = ok
+		}
+		if !ok {
 			delete(cfg.Subscriptions, hash)
 		}
 	}
