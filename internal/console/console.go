@@ -64,7 +64,7 @@ type Server struct {
 	log       *slog.Logger
 	sessions  *web.Sessions
 	csrf      *web.CSRF
-	acct, ip  *web.Throttle
+	signins   *web.SignInGuard
 	pages     map[string]*template.Template
 	tokenHash [32]byte
 	handler   http.Handler
@@ -77,7 +77,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, api: web.NewClient(cfg.Mgmt, cfg.AdminToken), log: cfg.Logger,
 		sessions: web.NewSessions("portico_console"), csrf: web.NewCSRF("portico_console_csrf"),
-		acct: web.NewThrottle(5, 15*time.Minute), ip: web.NewThrottle(20, 15*time.Minute),
+		signins:   web.NewSignInGuard(),
 		tokenHash: sha256.Sum256([]byte(cfg.AdminToken))}
 	s.sessions.Secure, s.csrf.Secure = cfg.SecureCookies, cfg.SecureCookies
 	s.pages = web.ParsePages(templateFS, funcs)
@@ -287,17 +287,24 @@ func safeNext(n string) string {
 
 func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	d := signinData{Next: safeNext(r.PostFormValue("next")), Email: strings.ToLower(strings.TrimSpace(r.PostFormValue("email")))}
-	acctKey, ipKey := "acct:"+d.Email, "ip:"+web.ClientIP(r)
-	okA, waitA := s.acct.Allow(acctKey)
-	okI, waitI := s.ip.Allow(ipKey)
-	if !okA || !okI {
-		d.Error = fmt.Sprintf("Too many attempts. Wait %d minutes and try again.", int(max(waitA, waitI).Minutes())+1)
+	// Attempts with the admin token count as one account of their own.
+	account, addr := d.Email, web.ClientIP(r)
+	if strings.TrimSpace(r.PostFormValue("token")) != "" {
+		account = "\x00admin-token"
+	}
+	if ok, wait := s.signins.Check(account, addr); !ok {
+		secs := int((wait + time.Second - 1) / time.Second)
+		if secs < 60 {
+			d.Error = fmt.Sprintf("Too many attempts. Wait %d seconds and try again.", secs)
+		} else {
+			d.Error = fmt.Sprintf("Too many attempts. Wait %d minutes and try again.", (secs+59)/60)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		s.page(w, r, "signin", http.StatusTooManyRequests, "Sign in", d)
 		return
 	}
 	fail := func() {
-		s.acct.Fail(acctKey)
-		s.ip.Fail(ipKey)
+		s.signins.Fail(account, addr)
 		d.Error = "Sign-in failed: the token, or the e-mail address and password of an administrator, are wrong."
 		s.page(w, r, "signin", http.StatusUnauthorized, "Sign in", d)
 	}
@@ -307,6 +314,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			fail()
 			return
 		}
+		s.signins.Succeed(account, addr)
 		s.sessions.Start(w, r, "", "admin token")
 		http.Redirect(w, r, d.Next, http.StatusSeeOther)
 		return
@@ -316,7 +324,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		fail()
 		return
 	}
-	s.acct.Reset(acctKey)
+	s.signins.Succeed(account, addr)
 	s.sessions.Start(w, r, id, name)
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -89,11 +90,19 @@ type formData struct {
 func newForm() formData { return formData{Values: map[string]string{}, Errors: map[string]string{}} }
 
 func waitWords(d time.Duration) string {
+	if d < time.Minute {
+		return plural(int((d+time.Second-1)/time.Second), "second", "seconds")
+	}
 	m := int(d.Round(time.Minute) / time.Minute)
 	if m < 1 {
 		return "a minute"
 	}
 	return plural(m, "minute", "minutes")
+}
+
+// retryAfter is a Retry-After value in whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 func (s *Server) handleSignUpForm(w http.ResponseWriter, r *http.Request) {
@@ -200,12 +209,10 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	f.Values["email"] = strings.TrimSpace(r.PostFormValue("email"))
 	f.Next = safeNext(r.PostFormValue("next"))
 	email := strings.ToLower(f.Values["email"])
-	acctKey, ipKey := "acct:"+email, "ip:"+web.ClientIP(r)
-	okA, waitA := s.acctThrottle.Allow(acctKey)
-	okI, waitI := s.ipThrottle.Allow(ipKey)
-	if !okA || !okI {
-		f.Error = fmt.Sprintf(msgThrottled, waitWords(max(waitA, waitI)))
-		w.Header().Set("Retry-After", fmt.Sprint(int(max(waitA, waitI).Seconds())+1))
+	addr := web.ClientIP(r)
+	if ok, wait := s.signins.Check(email, addr); !ok {
+		f.Error = fmt.Sprintf(msgThrottled, waitWords(wait))
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.render(w, r, "signin", http.StatusTooManyRequests, "Sign in", f)
 		return
 	}
@@ -219,8 +226,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		hash = u.PasswordHash
 	}
 	if !checkPassword(hash, r.PostFormValue("password")) {
-		s.acctThrottle.Fail(acctKey)
-		s.ipThrottle.Fail(ipKey)
+		s.signins.Fail(email, addr)
 		f.Error = msgSignInFailed
 		s.render(w, r, "signin", http.StatusUnauthorized, "Sign in", f)
 		return
@@ -238,7 +244,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "signin", http.StatusForbidden, "Sign in", f)
 		return
 	}
-	s.acctThrottle.Reset(acctKey)
+	s.signins.Succeed(email, addr)
 	// A new session id every time: an id planted before sign-in is never
 	// promoted (session fixation).
 	s.sessions.Start(w, r, u.ID, strings.TrimSpace(u.FirstName+" "+u.LastName))
@@ -379,7 +385,9 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if ok, wait := s.acctThrottle.Allow("acct:" + u.Email); !ok {
+	email, addr := strings.ToLower(u.Email), web.ClientIP(r)
+	if ok, wait := s.signins.Check(email, addr); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
 		s.showProfile(w, r, u, sess, nil, fmt.Sprintf(msgThrottled, waitWords(wait)))
 		return
 	}
@@ -389,7 +397,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !checkPassword(su.PasswordHash, r.PostFormValue("current")) {
-		s.acctThrottle.Fail("acct:" + u.Email)
+		s.signins.Fail(email, addr)
 		s.showProfile(w, r, u, sess, nil, "Your current password is wrong; the password was not changed.")
 		return
 	}

@@ -75,8 +75,8 @@ type Server struct {
 	mail     *web.Mailer
 	sessions *web.Sessions
 	csrf     *web.CSRF
-	// sign-in throttles: failures per account (e-mail) and per client IP
-	acctThrottle, ipThrottle *web.Throttle
+	// sign-in throttling: per client address, per account and per both
+	signins *web.SignInGuard
 	// sign-up and reset requests per IP
 	mailThrottle *web.Throttle
 	pages        map[string]*template.Template
@@ -103,8 +103,7 @@ func New(cfg Config) *Server {
 		mail:         cfg.Mailer,
 		sessions:     web.NewSessions("portico_portal"),
 		csrf:         web.NewCSRF("portico_portal_csrf"),
-		acctThrottle: web.NewThrottle(5, 15*time.Minute),
-		ipThrottle:   web.NewThrottle(20, 15*time.Minute),
+		signins:      web.NewSignInGuard(),
 		mailThrottle: web.NewThrottle(10, time.Hour),
 		tokens:       tokenStore{m: map[string]token{}},
 		gw:           cfg.GatewayClient,
