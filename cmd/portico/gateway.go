@@ -35,6 +35,9 @@ type builtinGateway struct {
 	telemetry *telemetry.Queue // request records to the store (and --access-log)
 	tstop     context.CancelFunc
 	tdone     chan struct{}
+	spool     *telemetry.SpoolShipper // retries the batches the store refused; nil without a data dir
+	sstop     context.CancelFunc
+	sdone     chan struct{}
 }
 
 // newBuiltinGateway wires the built-in gateway; nil when !enabled. Its
@@ -51,8 +54,18 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		return nil, err
 	}
 	var tq *telemetry.Queue
+	var spool *telemetry.SpoolShipper
 	if !o.noTelemetry {
-		if tq, err = newTelemetryQueue(o, log, reg, fromstore.ManagedGatewayID, hostname(), storeShipper(st)); err != nil {
+		tm, err := telemetry.NewMetrics(fromstore.ManagedGatewayID, reg)
+		if err != nil {
+			return nil, fmt.Errorf("telemetry: %w", err)
+		}
+		var shipper telemetry.Shipper
+		if shipper, spool, err = storeShipper(o, log, reg, st, tm); err != nil {
+			return nil, err
+		}
+		if tq, err = newTelemetryQueue(o, log, reg, telemetry.QueueConfig{GatewayID: fromstore.ManagedGatewayID, InstanceID: hostname(),
+			Shipper: shipper, Metrics: tm}); err != nil {
 			return nil, err
 		}
 	} else {
@@ -97,7 +110,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		}
 		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
 	}
-	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, spool: spool, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
 	ready.add("gateway", func() error {
 		if gw.Snapshot() == nil {
 			return errors.New("no configuration snapshot loaded yet")
@@ -146,6 +159,15 @@ func (b *builtinGateway) start(ctx context.Context) {
 			b.telemetry.Run(tctx)
 		}()
 	}
+	if b.spool != nil {
+		var sctx context.Context
+		sctx, b.sstop = context.WithCancel(context.Background())
+		b.sdone = make(chan struct{})
+		go func() {
+			defer close(b.sdone)
+			b.spool.Run(sctx)
+		}()
+	}
 	b.spans.start()
 }
 
@@ -161,6 +183,10 @@ func (b *builtinGateway) stop() {
 	if b.tstop != nil {
 		b.tstop() // ships the last records
 		<-b.tdone
+	}
+	if b.sstop != nil {
+		b.sstop() // a last short try to store what is spooled; the rest waits for the next start
+		<-b.sdone
 	}
 	b.spans.stop()
 }

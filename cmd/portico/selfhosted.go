@@ -57,6 +57,11 @@ func (c *countRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.h.ServeHTTP(w, r)
 }
 
+// selfHostedFlushInterval is how long a self-hosted gateway's request
+// records wait in memory, at most, before their batch is written (and
+// synced) to the on-disk buffer.
+const selfHostedFlushInterval = 500 * time.Millisecond
+
 // runSelfHosted runs "portico gateway": a gateway fed by a remote
 // management plane, serving from its backup when that plane is unreachable.
 func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
@@ -92,9 +97,10 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	// Request records go to the agent's on-disk buffer, which sends them to
 	// the management plane (POST /gateway/v1/telemetry).
 	var shipTo *agent.Agent // set below, before the queue runs
-	tq, err := newTelemetryQueue(o, log, reg, tok.GatewayID, "", telemetry.ShipperFunc(func(ctx context.Context, b *telemetry.Batch) error {
-		return shipTo.Ship(ctx, b)
-	}))
+	// Batches are flushed every half second, so that a record is on disk
+	// well within a second of its request: a crash loses at most that.
+	tq, err := newTelemetryQueue(o, log, reg, telemetry.QueueConfig{GatewayID: tok.GatewayID, FlushInterval: selfHostedFlushInterval,
+		Shipper: telemetry.ShipperFunc(func(ctx context.Context, b *telemetry.Batch) error { return shipTo.Ship(ctx, b) })})
 	if err != nil {
 		return err
 	}

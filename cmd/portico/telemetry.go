@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -23,10 +24,12 @@ const (
 	pruneEvery = 10 * time.Minute
 )
 
-// newTelemetryQueue builds the request-record queue of a gateway: records
-// go to shipper and, with --access-log, one JSON line each to o.accessLogOut.
-func newTelemetryQueue(o *options, log *slog.Logger, reg prometheus.Registerer, gatewayID, instanceID string, shipper telemetry.Shipper) (*telemetry.Queue, error) {
-	cfg := telemetry.QueueConfig{GatewayID: gatewayID, InstanceID: instanceID, Shipper: shipper, Registerer: reg, Logger: log}
+// newTelemetryQueue builds the request-record queue of a gateway from cfg
+// (gateway and instance ids, shipper, shared metrics, flush interval):
+// records go to cfg.Shipper and, with --access-log, one JSON line each to
+// o.accessLogOut.
+func newTelemetryQueue(o *options, log *slog.Logger, reg prometheus.Registerer, cfg telemetry.QueueConfig) (*telemetry.Queue, error) {
+	cfg.Registerer, cfg.Logger = reg, log
 	if o.accessLog {
 		cfg.AccessLog = o.accessLogOut
 		if cfg.AccessLog == nil {
@@ -40,13 +43,28 @@ func newTelemetryQueue(o *options, log *slog.Logger, reg prometheus.Registerer, 
 	return q, nil
 }
 
-// storeShipper ships batches straight into the store (the built-in
-// gateway's path).
-func storeShipper(st store.Store) telemetry.Shipper {
-	return telemetry.ShipperFunc(func(ctx context.Context, b *telemetry.Batch) error {
+// telemetrySpoolDir is where portico serve keeps the batches of request
+// records its store refused, until the store takes them.
+const telemetrySpoolDir = "telemetry"
+
+// storeShipper ships batches into the store (the built-in gateway's path).
+// Batches the store refuses (it is down) wait in <data-dir>/telemetry and
+// are retried until it takes them; run the returned SpoolShipper to retry.
+// Without a data dir (tests) there is no spool and the SpoolShipper is nil.
+func storeShipper(o *options, log *slog.Logger, reg prometheus.Registerer, st store.Store, m *telemetry.Metrics) (telemetry.Shipper, *telemetry.SpoolShipper, error) {
+	direct := telemetry.ShipperFunc(func(ctx context.Context, b *telemetry.Batch) error {
 		_, err := st.IngestBatch(ctx, b)
 		return err
 	})
+	if o.dataDir == "" {
+		return direct, nil, nil
+	}
+	sp, err := telemetry.OpenSpool(telemetry.SpoolConfig{Dir: filepath.Join(o.dataDir, telemetrySpoolDir), Metrics: m, Registerer: reg, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	ss := telemetry.NewSpoolShipper(direct, sp, log)
+	return ss, ss, nil
 }
 
 // hostname names this process in telemetry records.

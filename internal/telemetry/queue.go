@@ -95,7 +95,11 @@ type QueueConfig struct {
 	// Registerer receives the portico_telemetry_* metrics; nil keeps them
 	// unexported.
 	Registerer prometheus.Registerer
-	Logger     *slog.Logger
+	// Metrics, when set, are the counters the queue uses (built with
+	// NewMetrics and shared with a Spool); Registerer then only receives
+	// the queue length.
+	Metrics *Metrics
+	Logger  *slog.Logger
 }
 
 // Queue is a bounded, non-blocking sink of records: Record never waits,
@@ -127,7 +131,7 @@ type Metrics struct {
 const (
 	DropQueueFull  = "queue_full"  // the queue was full: the request did not wait
 	DropShipFailed = "ship_failed" // the batch could not be shipped after its attempts
-	DropBufferFull = "buffer_full" // a self-hosted gateway's on-disk buffer overflowed
+	DropBufferFull = "buffer_full" // the on-disk spool (Spool) overflowed
 	DropRejected   = "rejected"    // the management plane refused the batch as invalid
 )
 
@@ -139,7 +143,7 @@ func NewMetrics(gatewayID string, reg prometheus.Registerer) (*Metrics, error) {
 		queued: prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_telemetry_queued_records_total",
 			Help: "Request records accepted into the telemetry queue.", ConstLabels: cl}),
 		shipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_telemetry_shipped_records_total",
-			Help: "Request records shipped: stored by the management plane (built-in gateway) or written to the on-disk buffer (self-hosted gateway; see portico_telemetry_uploaded_records_total).", ConstLabels: cl}),
+			Help: "Request records shipped: stored by the management plane or, when the store refused them, written to the on-disk spool (built-in gateway); written to the on-disk buffer (self-hosted gateway; see portico_telemetry_uploaded_records_total).", ConstLabels: cl}),
 		batches: prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_telemetry_shipped_batches_total",
 			Help: "Batches of request records shipped.", ConstLabels: cl}),
 		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_telemetry_ship_failures_total",
@@ -189,9 +193,12 @@ func NewQueue(cfg QueueConfig) (*Queue, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	m, err := NewMetrics(cfg.GatewayID, cfg.Registerer)
-	if err != nil {
-		return nil, err
+	m := cfg.Metrics
+	if m == nil {
+		var err error
+		if m, err = NewMetrics(cfg.GatewayID, cfg.Registerer); err != nil {
+			return nil, err
+		}
 	}
 	q := &Queue{cfg: cfg, ch: make(chan *Record, cfg.Capacity), log: cfg.Logger.With("component", "telemetry"), m: m, stopped: make(chan struct{})}
 	if cfg.Registerer != nil {

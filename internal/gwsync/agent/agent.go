@@ -102,7 +102,7 @@ type Agent struct {
 	mBackups prometheus.Counter
 	mDeltas  prometheus.Counter
 
-	spool     *spool // telemetry batches waiting to be sent (spool.go)
+	spool     *telemetry.Spool // telemetry batches waiting to be sent (spool.go)
 	tm        *telemetry.Metrics
 	mUploaded prometheus.Counter
 
