@@ -13,6 +13,11 @@ COPY --from=build /out/portico /usr/local/bin/portico
 USER nonroot:nonroot
 WORKDIR /var/lib/portico
 ENV PORTICO_DATA_DIR=/var/lib/portico
-EXPOSE 8001 8080 8081
+# The gateway (8080) and the developer portal (8002) listen on every interface.
+# The management API and console (8001) and the ops endpoints (8081) listen on
+# the container's loopback by default, unreachable from outside: open them
+# with -e PORTICO_MGMT_ADDR=:8001 (serve it over TLS: PORTICO_MGMT_TLS_CERT,
+# PORTICO_MGMT_TLS_KEY) and -e PORTICO_OPS_ADDR=:8081 (Kubernetes probes).
+EXPOSE 8080 8002 8001 8081
 ENTRYPOINT ["/usr/local/bin/portico"]
 CMD ["serve"]

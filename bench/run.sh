@@ -240,7 +240,7 @@ if want portico-open || want portico-key; then
 	PICKED+=" $GW_PORT"
 	OPS_PORT=$(free_port)
 	PICKED+=" $OPS_PORT"
-	TOKEN=bench-$RANDOM$RANDOM$RANDOM
+	TOKEN=bench-$(od -An -tx1 -N16 /dev/urandom | tr -d " \n") # 38 characters: admin tokens need at least 32
 	PORTICO_ADMIN_TOKEN=$TOKEN taskset -c "$SERVER_CPU" "$WORK/portico" serve \
 		--data-dir "$WORK/portico-data" \
 		--mgmt-addr "127.0.0.1:$MGMT_PORT" --gateway-addr "127.0.0.1:$GW_PORT" --ops-addr "127.0.0.1:$OPS_PORT" \

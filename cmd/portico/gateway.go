@@ -86,6 +86,7 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		RequestTimeout:        o.requestTimeout,
 		MaxHeaderBytes:        o.maxHeaderBytes,
 		MaxRequestBodyBytes:   o.maxBodyBytes,
+		BodyReadTimeout:       gatewayBodyReadTimeout(o),
 		TraceRedactHeaders:    o.traceRedactHeaders,
 	}
 	o.debugger.configure(&gcfg)
@@ -137,6 +138,9 @@ func (b *builtinGateway) listen() (*listener, error) {
 	ln, err := net.Listen("tcp", b.o.gatewayAddr)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: listen on %s: %w", b.o.gatewayAddr, err)
+	}
+	if srv.TLSConfig == nil {
+		ln = gateway.WrapListener(ln) // the HTTP/1 framing guard (cleartext only)
 	}
 	return &listener{name: "gateway", srv: srv, ln: ln, https: srv.TLSConfig != nil}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -71,6 +72,12 @@ type options struct {
 
 	otlpEndpoint string
 
+	// secure defaults (security.go)
+	mgmtTLSCert, mgmtTLSKey string
+	adminTokenFile          string
+	trustedProxies          []netip.Prefix
+	bodyReadTimeout         time.Duration
+
 	// traceRedactHeaders are headers policy debugger traces hide, besides
 	// the built-in list (--trace-redact-headers)
 	traceRedactHeaders []string
@@ -85,11 +92,11 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.dataDir, "data-dir", "./portico-data", "directory for the SQLite store, the admin token and backups")
 	fs.StringVar(&o.store, "store", "", "store: empty for SQLite in the data dir, a file path, or postgres://user@host/db")
-	fs.StringVar(&o.mgmtAddr, "mgmt-addr", ":8001", "management API and admin console listen address")
+	fs.StringVar(&o.mgmtAddr, "mgmt-addr", defaultMgmtAddr, "management API and admin console listen address (loopback by default; :8001 for every interface)")
 	fs.StringVar(&o.gatewayAddr, "gateway-addr", ":8080", "gateway listen address")
 	fs.StringVar(&o.gatewayTLS, "gateway-tls-addr", "", "gateway (self-hosted): HTTPS listen address presenting the certificates of the gateway's hostname configurations by SNI (--tls-cert as the default)")
 	fs.StringVar(&o.portalAddr, "portal-addr", ":8002", "developer portal listen address")
-	fs.StringVar(&o.opsAddr, "ops-addr", ":8081", "operations address: /metrics, /healthz, /readyz")
+	fs.StringVar(&o.opsAddr, "ops-addr", defaultOpsAddr, "operations address: /metrics, /healthz, /readyz (loopback by default; :8081 for every interface, e.g. for Kubernetes probes)")
 	fs.StringVar(&o.echoAddr, "echo-addr", "127.0.0.1:0", "loopback address of the built-in echo backend (port 0 picks a free one)")
 	fs.StringVar(&o.redis, "redis", "", "redis://host:port/db to share rate-limit and quota counters between gateways")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -120,13 +127,17 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.accessLog, "access-log", false, "gateway: write one JSON line per request (the telemetry record) to stdout")
 	o.telemetryRetention = defaultTelemetryRetention
 	fs.Var(retentionFlag{&o.telemetryRetention}, "telemetry-retention", "management plane: keep request records and reports this long, e.g. 30d or 72h (0: forever)")
+	addSecurityFlags(fs, o)
 	return fs
 }
 
 // envName maps a flag name to its environment variable.
 func envName(flagName string) string {
-	if flagName == "token" {
+	switch flagName {
+	case "token":
 		return "PORTICO_GATEWAY_TOKEN"
+	case "token-file":
+		return "PORTICO_GATEWAY_TOKEN_FILE"
 	}
 	return "PORTICO_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
@@ -147,8 +158,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 			if err := f.Value.Set(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
 			}
+			given[f.Name] = v != ""
 		}
 	})
+	errs = append(errs, readSecretFiles(fs, given))
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
 	}
@@ -173,7 +186,8 @@ func newLogger(o *options, w io.Writer) (*slog.Logger, error) {
 const usage = `Portico — self-hosted API management.
 
 Usage:
-  portico serve     all in one: management API (:8001), gateway (:8080), ops (:8081)
+  portico serve     all in one: management API (127.0.0.1:8001), gateway (:8080),
+                    portal (:8002), ops (127.0.0.1:8081)
   portico mgmt      management plane without a built-in gateway
   portico gateway   self-hosted gateway: --mgmt-url URL --token TOKEN
   portico version   print the version

@@ -15,7 +15,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 		check func(o *options) bool
 	}{
 		{"defaults", nil, nil, func(o *options) bool {
-			return o.dataDir == "./portico-data" && o.mgmtAddr == ":8001" && o.gatewayAddr == ":8080" && o.portalAddr == ":8002" && o.opsAddr == ":8081"
+			return o.dataDir == "./portico-data" && o.mgmtAddr == "127.0.0.1:8001" && o.gatewayAddr == ":8080" && o.portalAddr == ":8002" && o.opsAddr == "127.0.0.1:8081"
 		}},
 		{"env sets a flag", map[string]string{"PORTICO_DATA_DIR": "/tmp/x", "PORTICO_MGMT_ADDR": ":9001"}, nil, func(o *options) bool {
 			return o.dataDir == "/tmp/x" && o.mgmtAddr == ":9001"

@@ -114,7 +114,7 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		Cache:     cache,
 		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
 		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
-		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes,
+		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes, BodyReadTimeout: gatewayBodyReadTimeout(o),
 		TraceRedactHeaders: o.traceRedactHeaders,
 	}
 	// Policy debugger traces go to the management plane through the agent
@@ -171,6 +171,9 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		return err
 	}
 	gwL.srv, gwL.https = srv, srv.TLSConfig != nil
+	if !gwL.https {
+		gwL.ln = gateway.WrapListener(gwL.ln) // the HTTP/1 framing guard (cleartext only)
+	}
 	opsL, err := listen("ops", o.opsAddr, opsHandler(reg, ready))
 	if err != nil {
 		return err

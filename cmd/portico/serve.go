@@ -24,32 +24,9 @@ import (
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/portal"
 	"github.com/portico-gw/portico/internal/portal/web"
-	"github.com/portico-gw/portico/internal/secret"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 )
-
-// adminToken returns the admin token: PORTICO_ADMIN_TOKEN, else the one in
-// <data-dir>/admin-token, else a new one written there with mode 0600.
-// created reports whether it was generated now (and should be shown once).
-func adminToken(dataDir string) (token string, created bool, err error) {
-	if t := strings.TrimSpace(os.Getenv("PORTICO_ADMIN_TOKEN")); t != "" {
-		return t, false, nil
-	}
-	path := filepath.Join(dataDir, "admin-token")
-	if b, err := os.ReadFile(path); err == nil {
-		if t := strings.TrimSpace(string(b)); t != "" {
-			return t, false, nil
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", false, fmt.Errorf("read admin token: %w", err)
-	}
-	token = secret.NewToken()
-	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", false, fmt.Errorf("write admin token: %w", err)
-	}
-	return token, true, nil
-}
 
 // listener is one server of the process, started and stopped together.
 type listener struct {
@@ -173,6 +150,13 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	if dataDirTooOpen(o.dataDir) {
+		log.Warn("the data dir can be read by other users; it holds the admin token and the store: chmod 700 it", "dir", o.dataDir)
+	}
+	mgmtTLSConfig, err := mgmtTLS(o)
+	if err != nil {
+		return err
+	}
 	dsn := o.store
 	if dsn == "" {
 		dsn = filepath.Join(o.dataDir, "portico.db")
@@ -184,7 +168,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	defer st.Close()
 	log.Info("store opened", "dialect", st.Dialect())
 
-	token, tokenCreated, err := adminToken(o.dataDir)
+	token, tokenSource, tokenCreated, err := adminToken(o)
 	if err != nil {
 		return err
 	}
@@ -245,17 +229,22 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	dev := portal.New(portal.Config{Mgmt: m.Handler(), AdminToken: token, Store: st, GatewayURL: gatewayPublicURL(o),
 		PublicURL: os.Getenv("PORTICO_PORTAL_URL"), Mailer: mailer, Logger: log})
 	mgmtMux.Handle("/api/", m.Handler())
-	mgmtMux.Handle("/", console.New(console.Config{Mgmt: m.Handler(), AdminToken: token, Store: st, Mailer: mailer, Logger: log,
-		PortalURL: publicURL(os.Getenv("PORTICO_PORTAL_URL"), o.portalAddr), GatewayURL: gatewayPublicURL(o)}).Handler())
+	// Session cookies are Secure over TLS, and behind a trusted proxy that
+	// says (X-Forwarded-Proto: https) the browser came over TLS.
+	mgmtMux.Handle("/", web.ForwardedTLS(o.trustedProxies, console.New(console.Config{Mgmt: m.Handler(), AdminToken: token, Store: st, Mailer: mailer, Logger: log,
+		PortalURL: publicURL(os.Getenv("PORTICO_PORTAL_URL"), o.portalAddr), GatewayURL: gatewayPublicURL(o)}).Handler()))
 	mgmtL, err := listen("management API", o.mgmtAddr, mgmtMux)
 	if err != nil {
 		return err
+	}
+	if mgmtTLSConfig != nil {
+		mgmtL.srv.TLSConfig, mgmtL.https = mgmtTLSConfig, true
 	}
 	opsL, err := listen("ops", o.opsAddr, opsHandler(reg, ready))
 	if err != nil {
 		return err
 	}
-	portalL, err := listen("developer portal", o.portalAddr, dev.Handler())
+	portalL, err := listen("developer portal", o.portalAddr, web.ForwardedTLS(o.trustedProxies, dev.Handler()))
 	if err != nil {
 		return err
 	}
@@ -274,7 +263,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	}
 
 	fmt.Fprintf(stdout, "Portico %s is running (store: %s, data: %s)\n", versionString(), st.Dialect(), o.dataDir)
-	fmt.Fprintf(stdout, "  management API    %s/api/v1   (admin token in %s)\n", mgmtL.url(), filepath.Join(o.dataDir, "admin-token"))
+	fmt.Fprintf(stdout, "  management API    %s/api/v1   (admin token: %s)\n", mgmtL.url(), tokenSource)
 	if gw != nil {
 		fmt.Fprintf(stdout, "  gateway           %s         (Echo API: %s/echo/resource)\n", servers[len(servers)-1].url(), servers[len(servers)-1].url())
 	} else {
@@ -284,10 +273,14 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	fmt.Fprintf(stdout, "  developer portal  %s/\n", portalL.url())
 	fmt.Fprintf(stdout, "  admin console     %s/          (sign in with the admin token)\n", mgmtL.url())
 	if tokenCreated {
-		fmt.Fprintf(stdout, "Admin token (shown once; also in %s): %s\n", filepath.Join(o.dataDir, "admin-token"), token)
+		fmt.Fprintf(stdout, "Admin token (shown once; also in %s): %s\n", tokenSource, token)
 	}
-	fmt.Fprintf(stdout, "Get the Starter key:  curl -s -X POST -H \"Authorization: Bearer $(cat %s)\" %s/api/v1/subscriptions/admin-starter/listSecrets\n",
-		filepath.Join(o.dataDir, "admin-token"), mgmtL.url())
+	if tokenSource != "PORTICO_ADMIN_TOKEN" {
+		fmt.Fprintf(stdout, "Get the Starter key:  curl -s -X POST -H \"Authorization: Bearer $(cat %s)\" %s/api/v1/subscriptions/admin-starter/listSecrets\n",
+			tokenSource, mgmtL.url())
+	} else {
+		fmt.Fprintf(stdout, "Get the Starter key:  curl -s -X POST -H \"Authorization: Bearer $PORTICO_ADMIN_TOKEN\" %s/api/v1/subscriptions/admin-starter/listSecrets\n", mgmtL.url())
+	}
 
 	var runErr error
 	select {

@@ -27,7 +27,7 @@ import (
 	"github.com/portico-gw/portico/internal/testenv"
 )
 
-const e2eToken = "e2e-admin-token-0123456789"
+const e2eToken = "e2e-admin-token-0123456789abcdefghij"
 
 // stack is the management API and the built-in gateway over one SQLite
 // store, with the built-in echo backend, as serve wires them.

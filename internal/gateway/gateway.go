@@ -36,7 +36,6 @@ package gateway
 import (
 	"context"
 	"crypto/tls"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -103,6 +102,11 @@ type Config struct {
 	// ReadHeaderTimeout and IdleTimeout are those of NewServer's server.
 	ReadHeaderTimeout time.Duration
 	IdleTimeout       time.Duration
+	// BodyReadTimeout is the longest wait for the next bytes of a request
+	// body (each read gets this long; DefaultBodyReadTimeout when 0,
+	// negative: no limit). A body that stalls is answered 408 when the
+	// response has not started, and its connection is closed.
+	BodyReadTimeout time.Duration
 
 	// BackendTLS, when set, is the TLS client configuration towards
 	// backends (e.g. extra root CAs); it is cloned per backend.
@@ -191,6 +195,9 @@ func (c *Config) defaults() {
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = DefaultIdleTimeout
 	}
+	if c.BodyReadTimeout == 0 {
+		c.BodyReadTimeout = DefaultBodyReadTimeout
+	}
 	if c.MaxIdleConnsPerBackend <= 0 {
 		c.MaxIdleConnsPerBackend = DefaultMaxIdleConnsPerBackend
 	}
@@ -268,6 +275,7 @@ func (g *Gateway) NewServer() *http.Server {
 		IdleTimeout:       g.cfg.IdleTimeout,
 		MaxHeaderBytes:    2 * g.cfg.MaxHeaderBytes,
 		Protocols:         &p,
+		ConnContext:       framingContext,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 	}
 }
@@ -350,24 +358,12 @@ func (g *Gateway) portalPreflight(w http.ResponseWriter, r *http.Request, origin
 // Unwrap lets http.ResponseController reach Flush and Hijack.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// handled is a Request, its response writer and its body counter,
+// handled is a Request, its response writer and its body reader,
 // allocated together.
 type handled struct {
 	Request
 	w    statusWriter
-	body countingBody
-}
-
-// countingBody counts the request body bytes read (for telemetry).
-type countingBody struct {
-	io.ReadCloser
-	n int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n += int64(n)
-	return n, err
+	body clientBody
 }
 
 // ServeHTTP handles one API request; see the package comment for the steps.
@@ -381,6 +377,11 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	defer g.record(h)
 
+	if e := framingError(r); e != nil {
+		w.Header().Set("Connection", "close")
+		g.fail(w, req, e)
+		return
+	}
 	if r.URL.Path == StatusPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		g.serveStatus(w, req)
 		return
@@ -438,8 +439,9 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	out := r.WithContext(ctx)
-	if g.cfg.Telemetry != nil && r.Body != nil && r.Body != http.NoBody {
-		h.body.ReadCloser = r.Body
+	if r.Body != nil && r.Body != http.NoBody {
+		h.body.init(rw, r.Body, g.cfg.BodyReadTimeout)
+		req.body = &h.body
 		out.Body = &h.body
 	}
 	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {

@@ -49,7 +49,7 @@ func newEnv(t testing.TB, cfg Config, sc *snapshot.Config) *env {
 		t.Fatal(err)
 	}
 	srv := gw.NewServer()
-	go srv.Serve(ln) //nolint:errcheck // ends with Close
+	go srv.Serve(WrapListener(ln)) //nolint:errcheck // ends with Close
 	t.Cleanup(func() { srv.Close(); gw.Close() })
 	e.url = "http://" + ln.Addr().String()
 	e.client = &http.Client{Transport: &http.Transport{}}

@@ -216,6 +216,10 @@ func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 
 // forwardError maps a failed exchange as the plain proxy path does.
 func (f *forwarder) forwardError(err error, timedOut bool) *policy.Error {
+	if e := f.req.body.fault(f.r.Context().Err()); e != nil {
+		f.w.Header().Set("Connection", "close")
+		return &policy.Error{Status: e.Status, Reason: e.Reason, Message: e.Message, Err: err}
+	}
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.Is(f.r.Context().Err(), context.Canceled):

@@ -86,13 +86,22 @@ func modifyResponse(res *http.Response) error {
 	return nil
 }
 
-// proxyError answers a request that could not be forwarded: 413 when the
+// proxyError answers a request that could not be forwarded: 408 or 400
+// when reading the client's body failed (see clientBody.fault), 413 when the
 // body went over the limit, 504 on a timeout, 502 otherwise. When the client
 // went away nothing is written.
 func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	req := FromContext(r.Context())
 	var e *RequestError
 	var mbe *http.MaxBytesError
+	if e = req.body.fault(r.Context().Err()); e != nil {
+		// The client's body failed (stalled past the read timeout, or a
+		// broken chunked encoding): its fault, not the backend's.
+		req.Err = e
+		w.Header().Set("Connection", "close")
+		writeError(w, e)
+		return
+	}
 	switch {
 	case errors.Is(r.Context().Err(), context.Canceled):
 		req.Err = &RequestError{Status: StatusClientClosedRequest, Reason: ReasonClientDisconnected, Message: "client closed the request", Err: err, Source: SourceClient, Section: "backend"}

@@ -69,6 +69,8 @@ type Request struct {
 	match router.Match
 	trace *tracer    // the policy debugger's, when the request is traced
 	spans *spanState // the exported spans, when Config.Spans is set
+
+	body *clientBody // the inbound body as read; nil without one
 }
 
 type ctxKey struct{}

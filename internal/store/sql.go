@@ -92,6 +92,9 @@ func Open(ctx context.Context, dsn string) (*SQLStore, error) {
 				return nil, fmt.Errorf("create data directory: %w", err)
 			}
 		}
+		if err := privateSQLiteFiles(path); err != nil {
+			return nil, err
+		}
 		params := "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 		w, err := sql.Open("sqlite", "file:"+path+params+"&_txlock=immediate")
 		if err != nil {

@@ -34,7 +34,8 @@ type Session struct {
 }
 
 // Sessions keeps sessions in memory under an HttpOnly, SameSite=Lax cookie
-// (Secure when the request came over TLS or Secure is set).
+// (Secure when the request came over TLS, directly or through a trusted
+// proxy (see ForwardedTLS), or Secure is set).
 type Sessions struct {
 	// Cookie is the cookie name.
 	Cookie string
@@ -53,7 +54,7 @@ func NewSessions(cookie string) *Sessions {
 	return &Sessions{Cookie: cookie, Idle: 2 * time.Hour, MaxAge: 12 * time.Hour, m: map[string]*Session{}}
 }
 
-func (s *Sessions) secure(r *http.Request) bool { return s.Secure || r.TLS != nil }
+func (s *Sessions) secure(r *http.Request) bool { return s.Secure || IsHTTPS(r) }
 
 // Get returns the live session of r, or nil.
 func (s *Sessions) Get(r *http.Request) *Session {
@@ -184,7 +185,7 @@ func (c *CSRF) Token(w http.ResponseWriter, r *http.Request, sess *Session) stri
 		return c.sign("a:" + ck.Value)
 	}
 	v := RandomToken(32)
-	http.SetCookie(w, &http.Cookie{Name: c.cookie, Value: v, Path: "/", HttpOnly: true, Secure: c.Secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: c.cookie, Value: v, Path: "/", HttpOnly: true, Secure: c.Secure || IsHTTPS(r), SameSite: http.SameSiteLaxMode})
 	// Later calls in the same request must see the same value.
 	r.AddCookie(&http.Cookie{Name: c.cookie, Value: v})
 	return c.sign("a:" + v)
