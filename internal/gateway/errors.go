@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -29,6 +30,7 @@ const (
 	ReasonHeadersTooLarge    = "RequestHeaderFieldsTooLarge"
 	ReasonNotReady           = "GatewayNotReady"
 	ReasonClientDisconnected = "ClientConnectionFailure"
+	ReasonInvalidPath        = "InvalidRequestPath"
 )
 
 // Sources of the gateway's own errors (RequestError.Source).
@@ -68,6 +70,17 @@ func errNotReady() *RequestError {
 func errBodyTooLarge(limit int64, cause error) *RequestError {
 	return &RequestError{Status: http.StatusRequestEntityTooLarge, Reason: ReasonBodyTooLarge, Source: SourceRequest, Section: "inbound",
 		Message: fmt.Sprintf("Request entity too large: the request body exceeds the limit of %d bytes for this API.", limit), Err: cause}
+}
+
+// errEncodedSlash refuses an encoded slash or backslash in the path of an
+// API that does not allow them (snapshot.CompiledAPI.AllowEncodedSlashes).
+var errEncodedSlash = errors.New("the request path holds an encoded slash or backslash, which this API does not allow")
+
+// errBadPath refuses a request path that cannot be normalised safely
+// (router.CleanPath); cause is shown to the client.
+func errBadPath(cause error) *RequestError {
+	return &RequestError{Status: http.StatusBadRequest, Reason: ReasonInvalidPath, Source: SourceRequest, Section: "inbound",
+		Message: "Bad request: " + cause.Error() + ".", Err: cause}
 }
 
 func errHeadersTooLarge(limit int) *RequestError {

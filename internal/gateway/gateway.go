@@ -40,6 +40,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/policy"
+	"github.com/portico-gw/portico/internal/router"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/telemetry"
 	"github.com/portico-gw/portico/internal/trace"
@@ -401,12 +403,29 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		g.fail(w, req, errHeadersTooLarge(g.cfg.MaxHeaderBytes))
 		return
 	}
-	api, op := req.Snapshot.Route(r.Host, r.Method, r.URL.EscapedPath(), &req.match)
+	// Route and forward one normalised path, so that no backend resolves
+	// "/open/../protected" to another API's resource than the one whose
+	// checks ran (see router.CleanPath).
+	escaped := r.URL.EscapedPath()
+	clean, encodedSlash, perr := router.CleanPath(escaped)
+	if perr != nil {
+		g.fail(w, req, errBadPath(perr))
+		return
+	}
+	if clean != escaped {
+		r = withPath(r, clean)
+		req.In = r
+	}
+	api, op := req.Snapshot.Route(r.Host, r.Method, clean, &req.match)
 	if api == nil {
 		g.fail(w, req, errAPINotFound())
 		return
 	}
 	req.API, req.Rest = api, req.match.Rest
+	if encodedSlash && !api.AllowEncodedSlashes {
+		g.fail(w, req, errBadPath(errEncodedSlash))
+		return
+	}
 	if op == nil {
 		g.fail(w, req, errOperationNotFound())
 		return
@@ -458,6 +477,20 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	default:
 		g.proxy.ServeHTTP(w, out)
 	}
+}
+
+// withPath returns a shallow copy of r whose URL has the escaped path
+// clean; r is not modified.
+func withPath(r *http.Request, clean string) *http.Request {
+	u := *r.URL
+	if p, err := url.PathUnescape(clean); err == nil {
+		u.Path, u.RawPath = p, clean
+	} else {
+		u.Path, u.RawPath = clean, ""
+	}
+	r2 := r.WithContext(r.Context())
+	r2.URL = &u
+	return r2
 }
 
 // fail ends a request with e.

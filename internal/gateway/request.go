@@ -26,7 +26,9 @@ type Request struct {
 	// ID is the request id: the inbound X-Request-Id when it was acceptable,
 	// else a generated one. It is sent to the backend and to the client.
 	ID string
-	// In is the inbound request as received. It must not be modified.
+	// In is the inbound request as received, except that its path is the
+	// normalised one (dot segments removed, see router.CleanPath) that
+	// routing, policies and the backend all see. It must not be modified.
 	In *http.Request
 	// Start is when the gateway started handling the request.
 	Start time.Time

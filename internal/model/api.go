@@ -40,6 +40,11 @@ type API struct {
 	// MaxRequestBodyBytes limits request bodies accepted by the gateway for
 	// this API; 0 means the gateway's default.
 	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes,omitempty"`
+	// AllowEncodedSlashes lets request paths of this API hold an encoded
+	// slash or backslash (%2F, %5C), forwarded as sent. Off by default: the
+	// gateway answers such a path with 400, since a backend that decodes it
+	// sees other segments than the gateway routed (a Portico extension).
+	AllowEncodedSlashes bool `json:"allowEncodedSlashes,omitempty"`
 }
 
 var pathSegment = regexp.MustCompile(`^[A-Za-z0-9._~!$&'()*+,;=:@%-]+$`)

@@ -98,6 +98,9 @@ type CompiledAPI struct {
 	// MaxRequestBodyBytes is the API's body limit; 0 means the gateway
 	// default.
 	MaxRequestBodyBytes int64
+	// AllowEncodedSlashes lets request paths hold %2F and %5C (see
+	// router.CleanPath); otherwise the gateway refuses them with 400.
+	AllowEncodedSlashes bool
 	// Products are the products containing the API, ordered by id.
 	Products []*CompiledProduct
 	// OpenProduct is the published product with subscriptionRequired false
@@ -370,7 +373,7 @@ func (s *Snapshot) compileAPIs() {
 		ca := &CompiledAPI{
 			ID: a.ID, DisplayName: a.DisplayName, Path: strings.Trim(a.Path, "/"), ServiceURL: u,
 			KeyHeader: header, KeyQuery: query, SubscriptionRequired: a.SubscriptionRequired,
-			MaxRequestBodyBytes: a.MaxRequestBodyBytes, Config: a,
+			MaxRequestBodyBytes: a.MaxRequestBodyBytes, AllowEncodedSlashes: a.AllowEncodedSlashes, Config: a,
 		}
 		ops := make([]router.Operation, 0, len(a.Operations))
 		opSeen := make(map[string]bool, len(a.Operations))

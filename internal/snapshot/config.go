@@ -102,7 +102,9 @@ type API struct {
 	APIVersion                    string                  `json:"apiVersion,omitempty"`
 	Type                          string                  `json:"type,omitempty"`
 	// MaxRequestBodyBytes limits request bodies; 0 means the gateway default.
-	MaxRequestBodyBytes int64       `json:"maxRequestBodyBytes,omitempty"`
+	MaxRequestBodyBytes int64 `json:"maxRequestBodyBytes,omitempty"`
+	// AllowEncodedSlashes lets request paths hold %2F and %5C.
+	AllowEncodedSlashes bool        `json:"allowEncodedSlashes,omitempty"`
 	Operations          []Operation `json:"operations"`
 }
 

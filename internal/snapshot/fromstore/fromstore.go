@@ -152,7 +152,7 @@ func (l *loader) apis() (map[string]bool, error) {
 			ID: rec.ID, DisplayName: a.DisplayName, Path: a.Path, ServiceURL: a.ServiceURL, Protocols: a.Protocols,
 			SubscriptionRequired: a.SubscriptionRequired == nil || *a.SubscriptionRequired,
 			APIVersion:           a.APIVersion, Type: a.Type, MaxRequestBodyBytes: a.MaxRequestBodyBytes,
-			Operations: ops[rec.ID],
+			AllowEncodedSlashes: a.AllowEncodedSlashes, Operations: ops[rec.ID],
 		}
 		if n := a.SubscriptionKeyParameterNames; n != nil {
 			api.SubscriptionKeyParameterNames = *n
