@@ -216,6 +216,9 @@ type Gateway struct {
 	proxy    *httputil.ReverseProxy
 	counters policy.Counters
 	cache    policy.Cache
+	// keys holds validate-jwt's OpenID keys for the gateway's lifetime:
+	// the Reloader compiles every snapshot with it.
+	keys *policy.KeyCache
 }
 
 // New builds a Gateway without a snapshot. It fails only when its metrics
@@ -240,6 +243,7 @@ func New(cfg Config) (*Gateway, error) {
 	if g.counters == nil {
 		g.counters = policy.NewMemoryCounters()
 	}
+	g.keys = policy.NewKeyCache(policy.KeyCacheOptions{})
 	return g, nil
 }
 

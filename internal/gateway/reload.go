@@ -119,7 +119,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 		return nil // older than what is served; never go back
 	}
 	start := time.Now()
-	s, errs := snapshot.Compile(cfg)
+	s, errs := snapshot.CompileWith(cfg, snapshot.CompileOptions{Keys: r.g.keys})
 	if s == nil {
 		r.g.metrics.buildFailures.Inc()
 		err := fmt.Errorf("compile snapshot: %w", errors.Join(objectErrs(errs)...))

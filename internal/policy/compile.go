@@ -25,6 +25,10 @@ type Env struct {
 	Backend func(id string) (*url.URL, bool)
 	// Expressions compiles expressions; DefaultExpressions() when nil.
 	Expressions ExpressionCompiler
+	// Keys holds the keys validate-jwt fetches from OpenID configurations.
+	// The gateway passes its own, so that they outlive snapshots; when nil
+	// each validate-jwt keeps its own.
+	Keys *KeyCache
 }
 
 // Document is one scope's compiled policy document. <base/> is kept as a

@@ -1,18 +1,14 @@
 package policy
 
 import (
-	"context"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
@@ -46,7 +42,8 @@ type validateJWT struct {
 	skew          time.Duration
 	outputVar     string
 	static        jwk.Set
-	openid        []*openIDKeys
+	openid        []string  // URLs of OpenID configurations
+	keys          *KeyCache // holds their keys: the gateway's (Env.Keys)
 	audiences     []string
 	issuers       []string
 	claims        []requiredClaim
@@ -90,7 +87,7 @@ func newValidateJWT(b *Builder) (Step, error) {
 			if u, err := url.Parse(raw); ch.Err() == nil && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
 				ch.Errorf("url", "attribute \"url\" must be an http(s) URL of an OpenID configuration document")
 			} else if ch.Err() == nil {
-				s.openid = append(s.openid, &openIDKeys{url: raw})
+				s.openid = append(s.openid, raw)
 			}
 		case "issuer-signing-keys":
 			for _, k := range ch.Children("key") {
@@ -129,6 +126,11 @@ func newValidateJWT(b *Builder) (Step, error) {
 	}
 	if b.Err() == nil && s.static.Len() == 0 && len(s.openid) == 0 {
 		b.Errorf("", "<validate-jwt> needs signing keys: <openid-config url=\"…\"/> or <issuer-signing-keys>")
+	}
+	if len(s.openid) > 0 {
+		if s.keys = b.Env().Keys; s.keys == nil {
+			s.keys = NewKeyCache(KeyCacheOptions{}) // no gateway: the step keeps its own
+		}
 	}
 	return s, b.Err()
 }
@@ -251,6 +253,8 @@ func (s *validateJWT) Apply(c *Context) error {
 
 // verify checks the signature with the configured keys; with OpenID
 // configurations, an unknown key id refreshes the keys once (rotation).
+// Keys are fetched under the request's context: when it ends first, the
+// step fails as the request ended (see requestEnded).
 func (s *validateJWT) verify(c *Context, raw string, refreshed bool) (jwt.Token, error) {
 	set := s.static
 	if len(s.openid) > 0 {
@@ -259,8 +263,12 @@ func (s *validateJWT) verify(c *Context, raw string, refreshed bool) (jwt.Token,
 			k, _ := s.static.Key(i)
 			_ = set.AddKey(k)
 		}
-		for _, o := range s.openid {
-			keys, err := o.keys(refreshed)
+		ctx := c.requestContext()
+		for _, u := range s.openid {
+			keys, err := s.keys.Keys(ctx, u, refreshed)
+			if err != nil && ctx.Err() != nil {
+				return nil, requestEnded(ctx.Err(), "the signing keys of validate-jwt were fetched")
+			}
 			if err != nil {
 				return nil, &Error{Status: http.StatusInternalServerError, Reason: ReasonTokenSignatureInvalid, Message: "Internal server error", Err: err}
 			}
@@ -329,66 +337,4 @@ func anyIn(have, allowed []string) bool {
 		}
 	}
 	return false
-}
-
-// openIDKeys fetches and caches the signing keys of one OpenID
-// configuration: the discovery document names jwks_uri. Keys are kept for
-// an hour; a token no key verifies forces a refresh (key rotation), at most
-// once every 30 s so that forged tokens cannot hammer the provider.
-type openIDKeys struct {
-	url string
-
-	mu      sync.Mutex
-	set     jwk.Set
-	fetched time.Time
-	forced  time.Time
-}
-
-// openIDClient fetches OpenID documents and key sets.
-var openIDClient = &http.Client{Timeout: 10 * time.Second}
-
-func (o *openIDKeys) keys(refresh bool) (jwk.Set, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	fresh := o.set != nil && time.Since(o.fetched) < time.Hour
-	if fresh && (!refresh || time.Since(o.forced) < 30*time.Second) {
-		return o.set, nil
-	}
-	if refresh {
-		o.forced = time.Now()
-	}
-	set, err := fetchOpenIDKeys(o.url)
-	if err != nil {
-		if o.set != nil {
-			return o.set, nil // keep the keys we have
-		}
-		return nil, err
-	}
-	o.set, o.fetched = set, time.Now()
-	return set, nil
-}
-
-func fetchOpenIDKeys(configURL string) (jwk.Set, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, configURL, nil)
-	res, err := openIDClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("openid-config %s: %w", configURL, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("openid-config %s: %s", configURL, res.Status)
-	}
-	var doc struct {
-		JWKSURI string `json:"jwks_uri"`
-	}
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&doc); err != nil || doc.JWKSURI == "" {
-		return nil, fmt.Errorf("openid-config %s: no jwks_uri", configURL)
-	}
-	set, err := jwk.Fetch(ctx, doc.JWKSURI, jwk.WithHTTPClient(openIDClient))
-	if err != nil {
-		return nil, fmt.Errorf("jwks %s: %w", doc.JWKSURI, err)
-	}
-	return set, nil
 }

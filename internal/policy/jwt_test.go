@@ -24,18 +24,29 @@ type oidcProvider struct {
 	srv     *httptest.Server
 	key     atomic.Pointer[rsa.PrivateKey]
 	kid     atomic.Value
-	fetches atomic.Int64
+	docs    atomic.Int64 // configuration documents served
+	fetches atomic.Int64 // key sets served
+	// hold, when set, holds every key set request until it is closed.
+	hold chan struct{}
 }
 
-func newOIDC(t *testing.T) *oidcProvider {
-	p := &oidcProvider{}
+func newOIDC(t *testing.T) *oidcProvider { return startOIDC(t, nil) }
+
+// startOIDC starts a provider whose key set requests wait for hold to be
+// closed (none when hold is nil).
+func startOIDC(t *testing.T, hold chan struct{}) *oidcProvider {
+	p := &oidcProvider{hold: hold}
 	p.rotate(t, "k1")
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration":
+			p.docs.Add(1)
 			json.NewEncoder(w).Encode(map[string]string{"issuer": p.srv.URL, "jwks_uri": p.srv.URL + "/keys"})
 		case "/keys":
 			p.fetches.Add(1)
+			if p.hold != nil {
+				<-p.hold
+			}
 			k, _ := jwk.Import(&p.key.Load().PublicKey)
 			k.Set(jwk.KeyIDKey, p.kid.Load().(string))
 			k.Set(jwk.AlgorithmKey, jwa.RS256())

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -26,6 +28,21 @@ type Counters interface {
 	// Acquire takes one of max concurrent slots of key; Release returns it.
 	Acquire(key string, max int64) bool
 	Release(key string)
+}
+
+// requestEnded is the error of a step that stopped waiting because the
+// request's context ended (err is its ctx.Err()) while it was doing what
+// during says: a timeout when the request's time ran out
+// (--request-timeout), as when it runs out during forward-request, and 499
+// (recorded, never sent) when the client went away or the gateway is
+// stopping.
+func requestEnded(err error, during string) *Error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Error{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout,
+			Message: "Gateway timeout: the request's time ran out while " + during + ".", Err: err}
+	}
+	return &Error{Status: statusClientClosedRequest, Reason: ReasonClientConnectionFailure,
+		Message: "The request was cancelled while " + during + ".", Err: err}
 }
 
 // MemoryCounters are Counters held in the process. The zero value is not

@@ -78,6 +78,16 @@ type Snapshot struct {
 	values   map[string]*NamedValue
 	frags    map[string]*PolicyFragment
 	errs     []ObjectError
+	opts     CompileOptions
+}
+
+// CompileOptions is what CompileWith takes besides the configuration: state
+// that the gateway keeps for its lifetime and that every snapshot shares.
+type CompileOptions struct {
+	// Keys holds the signing keys validate-jwt fetches from OpenID
+	// configurations (policy.Env.Keys); nil lets each compiled
+	// validate-jwt keep its own, fetched again in every snapshot.
+	Keys *policy.KeyCache
 }
 
 // CompiledAPI is the runtime form of one API.
@@ -292,6 +302,11 @@ func (s *Snapshot) SubscriptionByKey(key string) *CompiledSubscription {
 // Compile returns a nil Snapshot only when cfg is nil. cfg must not be
 // modified after Compile returns.
 func Compile(cfg *Config) (*Snapshot, []ObjectError) {
+	return CompileWith(cfg, CompileOptions{})
+}
+
+// CompileWith is Compile with the gateway's state in o.
+func CompileWith(cfg *Config, o CompileOptions) (*Snapshot, []ObjectError) {
 	if cfg == nil {
 		return nil, []ObjectError{{Kind: KindConfig, Err: errors.New("no configuration")}}
 	}
@@ -304,6 +319,7 @@ func Compile(cfg *Config) (*Snapshot, []ObjectError) {
 		policies: make(map[string]*Policy, len(cfg.Policies)),
 		values:   make(map[string]*NamedValue, len(cfg.NamedValues)),
 		frags:    make(map[string]*PolicyFragment, len(cfg.PolicyFragments)),
+		opts:     o,
 	}
 	s.compileProducts()
 	s.compileAPIs()

@@ -16,7 +16,7 @@ func PolicyEnv(scope string, values func(name string) (string, bool, bool), frag
 }
 
 func (s *Snapshot) policyEnv(scope string) *policy.Env {
-	return PolicyEnv(scope,
+	env := PolicyEnv(scope,
 		func(name string) (string, bool, bool) {
 			nv := s.NamedValue(name)
 			if nv == nil {
@@ -38,6 +38,8 @@ func (s *Snapshot) policyEnv(scope string) *policy.Env {
 			}
 			return b.URL, true
 		})
+	env.Keys = s.opts.Keys
+	return env
 }
 
 // compilePipelines compiles each scope's policy document once, then
