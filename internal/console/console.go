@@ -28,6 +28,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/secret"
 	"github.com/portico-gw/portico/internal/store"
@@ -206,7 +207,7 @@ func (s *Server) isAdministrator(r *http.Request, userID string) bool {
 		return false
 	}
 	for _, g := range groups {
-		if g.Name == "administrators" {
+		if g.Name == model.GroupAdministrators {
 			return true
 		}
 	}
@@ -338,7 +339,7 @@ func (s *Server) checkUser(r *http.Request, email, password string) (id, name st
 		PasswordHash string `json:"passwordHash"`
 	}
 	if s.cfg.Store != nil && email != "" {
-		recs, _, err := s.cfg.Store.List(r.Context(), "user", "", store.ListOptions{Top: 1, Filters: []store.Filter{{Field: "email", Op: "eq", Value: email}}})
+		recs, _, err := s.cfg.Store.List(r.Context(), string(model.KindUser), "", store.ListOptions{Top: 1, Filters: []store.Filter{{Field: "email", Op: "eq", Value: email}}})
 		if err == nil && len(recs) == 1 && json.Unmarshal(recs[0].Doc, &u) == nil {
 			id, hash = recs[0].ID, u.PasswordHash
 		}

@@ -11,14 +11,14 @@ import (
 )
 
 func (s *Server) routeSubscriptionActions() {
-	sub := s.kind("subscription")
+	sub := s.kind(model.KindSubscription)
 	s.mux.HandleFunc("POST /api/v1/subscriptions/{subscriptionId}/listSecrets", func(w http.ResponseWriter, r *http.Request) {
 		_, id, err := sub.ids(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		rec, err := s.store.Get(r.Context(), sub.kind, "", id)
+		rec, err := s.store.Get(r.Context(), string(sub.kind), "", id)
 		if errors.Is(err, store.ErrNotFound) {
 			err = notFound("subscription " + strconv.Quote(id))
 		}
@@ -44,7 +44,7 @@ func (s *Server) routeSubscriptionActions() {
 			}
 			_, err = s.update(r.Context(), func(tx store.Tx) error {
 				ctx := r.Context()
-				rec, err := tx.Get(ctx, sub.kind, "", id)
+				rec, err := tx.Get(ctx, string(sub.kind), "", id)
 				if errors.Is(err, store.ErrNotFound) {
 					return notFound("subscription " + strconv.Quote(id))
 				} else if err != nil {
@@ -73,7 +73,7 @@ func (s *Server) routeSubscriptionActions() {
 				if _, err := tx.Put(ctx, rec); err != nil {
 					return err
 				}
-				return s.audit(ctx, tx, "regenerate"+which+"Key", sub.kind, sub.resourcePath("", id))
+				return s.audit(ctx, tx, "regenerate"+which+"Key", string(sub.kind), sub.resourcePath("", id))
 			})
 			if err != nil {
 				s.fail(w, r, err)
@@ -91,8 +91,8 @@ func (s *Server) routeSubscriptionActions() {
 		field string
 		value func(id string) string
 	}{
-		{s.kind("product"), "scope", func(id string) string { return "/products/" + id }},
-		{s.kind("user"), "ownerId", func(id string) string { return "/users/" + id }},
+		{s.kind(model.KindProduct), "scope", func(id string) string { return "/products/" + id }},
+		{s.kind(model.KindUser), "ownerId", func(id string) string { return "/users/" + id }},
 	} {
 		v := v
 		s.mux.HandleFunc("GET /api/v1"+v.owner.pattern()+"/subscriptions", func(w http.ResponseWriter, r *http.Request) {
@@ -119,14 +119,14 @@ func (s *Server) routeSubscriptionActions() {
 }
 
 func (s *Server) routeNamedValueActions() {
-	nv := s.kind("namedValue")
+	nv := s.kind(model.KindNamedValue)
 	s.mux.HandleFunc("POST /api/v1/namedValues/{namedValueId}/listValue", func(w http.ResponseWriter, r *http.Request) {
 		_, id, err := nv.ids(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		rec, err := s.store.Get(r.Context(), nv.kind, "", id)
+		rec, err := s.store.Get(r.Context(), string(nv.kind), "", id)
 		if errors.Is(err, store.ErrNotFound) {
 			err = notFound("named value " + strconv.Quote(id))
 		}

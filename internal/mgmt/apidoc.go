@@ -63,14 +63,14 @@ func (s *Server) buildAPIDoc() obj {
 		body := obj{"required": true, "content": obj{"application/json": obj{"schema": ref(name)}}}
 		paths["/api/v1"+k.pattern()] = obj{
 			"parameters": itemParams,
-			"get":        obj{"operationId": "get-" + k.kind, "summary": "Get a " + k.title, "tags": []string{k.collection}, "responses": obj{"200": one, "default": problem}},
-			"put": obj{"operationId": "put-" + k.kind, "summary": "Create or replace a " + k.title, "tags": []string{k.collection},
+			"get":        obj{"operationId": "get-" + string(k.kind), "summary": "Get a " + k.title, "tags": []string{k.collection}, "responses": obj{"200": one, "default": problem}},
+			"put": obj{"operationId": "put-" + string(k.kind), "summary": "Create or replace a " + k.title, "tags": []string{k.collection},
 				"parameters":  []obj{ifMatch, {"name": "If-None-Match", "in": "header", "schema": obj{"type": "string"}}},
 				"requestBody": body, "responses": obj{"200": one, "201": one, "default": problem}},
-			"patch": obj{"operationId": "patch-" + k.kind, "summary": "Update a " + k.title + " (JSON merge patch)", "tags": []string{k.collection},
+			"patch": obj{"operationId": "patch-" + string(k.kind), "summary": "Update a " + k.title + " (JSON merge patch)", "tags": []string{k.collection},
 				"parameters": []obj{ifMatch}, "requestBody": obj{"required": true, "content": obj{"application/merge-patch+json": obj{"schema": obj{"type": "object"}}}},
 				"responses": obj{"200": one, "default": problem}},
-			"delete": obj{"operationId": "delete-" + k.kind, "summary": "Delete a " + k.title, "tags": []string{k.collection},
+			"delete": obj{"operationId": "delete-" + string(k.kind), "summary": "Delete a " + k.title, "tags": []string{k.collection},
 				"parameters": []obj{ifMatch}, "responses": obj{"204": obj{"description": "deleted"}, "default": problem}},
 		}
 	}
@@ -78,14 +78,14 @@ func (s *Server) buildAPIDoc() obj {
 		base := "/api/v1" + l.from.pattern() + "/" + l.to.collection
 		toName := reflect.TypeOf(l.to.newObj()).Elem().Name()
 		fromParams := []obj{idParam(l.from.idParam())}
-		paths[base] = obj{"get": obj{"operationId": "list-" + l.from.kind + "-" + l.to.collection, "summary": "List the " + l.to.collection + " of a " + l.from.title,
+		paths[base] = obj{"get": obj{"operationId": "list-" + string(l.from.kind) + "-" + l.to.collection, "summary": "List the " + l.to.collection + " of a " + l.from.title,
 			"tags": []string{l.from.collection}, "parameters": append(fromParams, listParams...),
 			"responses": obj{"200": obj{"description": "a page", "content": obj{"application/json": obj{"schema": obj{"type": "object", "properties": obj{"value": obj{"type": "array", "items": ref(toName)}, "count": obj{"type": "integer"}}}}}}, "default": problem}}}
 		item := obj{"parameters": append(fromParams, idParam("linkedId")),
-			"get": obj{"operationId": "get-" + l.from.kind + "-" + l.to.kind, "tags": []string{l.from.collection}, "responses": obj{"200": obj{"description": "linked"}, "404": problem}}}
+			"get": obj{"operationId": "get-" + string(l.from.kind) + "-" + string(l.to.kind), "tags": []string{l.from.collection}, "responses": obj{"200": obj{"description": "linked"}, "404": problem}}}
 		if !l.readOnly {
-			item["put"] = obj{"operationId": "link-" + l.from.kind + "-" + l.to.kind, "tags": []string{l.from.collection}, "responses": obj{"200": obj{"description": "already linked"}, "201": obj{"description": "linked"}, "default": problem}}
-			item["delete"] = obj{"operationId": "unlink-" + l.from.kind + "-" + l.to.kind, "tags": []string{l.from.collection}, "responses": obj{"204": obj{"description": "unlinked"}, "default": problem}}
+			item["put"] = obj{"operationId": "link-" + string(l.from.kind) + "-" + string(l.to.kind), "tags": []string{l.from.collection}, "responses": obj{"200": obj{"description": "already linked"}, "201": obj{"description": "linked"}, "default": problem}}
+			item["delete"] = obj{"operationId": "unlink-" + string(l.from.kind) + "-" + string(l.to.kind), "tags": []string{l.from.collection}, "responses": obj{"204": obj{"description": "unlinked"}, "default": problem}}
 		}
 		paths[base+"/{linkedId}"] = item
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/gwsync"
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/store"
 )
 
@@ -18,7 +19,7 @@ func newGatewayKeys(ctx context.Context, tx store.Tx, id string) error {
 }
 
 func (s *Server) routeGatewayActions() {
-	gw := s.kind("gateway")
+	gw := s.kind(model.KindGateway)
 	loadKeys := func(ctx context.Context, tx store.Tx, id string) (gwsync.Keys, error) {
 		if err := existsOr404(ctx, tx, gw, id); err != nil {
 			return gwsync.Keys{}, err
@@ -89,7 +90,7 @@ func (s *Server) routeGatewayActions() {
 			if _, err := tx.Put(ctx, store.Record{Kind: gwsync.KeysKind, ID: id, Doc: doc}); err != nil {
 				return err
 			}
-			return s.audit(ctx, tx, "regenerate"+req.KeyType+"Key", "gateway", gw.resourcePath("", id))
+			return s.audit(ctx, tx, "regenerate"+req.KeyType+"Key", string(gw.kind), gw.resourcePath("", id))
 		})
 		if err != nil {
 			s.fail(w, r, err)
@@ -138,7 +139,7 @@ func (s *Server) routeGatewayActions() {
 			if keys, err = loadKeys(ctx, tx, id); err != nil {
 				return err
 			}
-			return s.audit(ctx, tx, "generateToken", "gateway", gw.resourcePath("", id))
+			return s.audit(ctx, tx, "generateToken", string(gw.kind), gw.resourcePath("", id))
 		})
 		if err != nil {
 			s.fail(w, r, err)

@@ -117,12 +117,12 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, apiKind *k
 	if req.Tags != nil {
 		a.Tags = req.Tags
 	}
-	opKind := s.kind("operation")
+	opKind := s.kind(model.KindOperation)
 	status := http.StatusOK
 	var saved store.Record
 	_, err = s.update(r.Context(), func(tx store.Tx) error {
 		ctx := r.Context()
-		cur, err := tx.Get(ctx, apiKind.kind, "", id)
+		cur, err := tx.Get(ctx, string(apiKind.kind), "", id)
 		exists := err == nil
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -178,19 +178,19 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, apiKind *k
 		for _, io := range res.Operations {
 			keep[io.ID] = true
 		}
-		existing, _, err := tx.List(ctx, opKind.kind, id, store.ListOptions{})
+		existing, _, err := tx.List(ctx, string(opKind.kind), id, store.ListOptions{})
 		if err != nil {
 			return err
 		}
 		for _, rec := range existing {
-			if err := tx.ReleaseUniques(ctx, "operation", id+"/"+rec.ID); err != nil {
+			if err := tx.ReleaseUniques(ctx, string(model.KindOperation), id+"/"+rec.ID); err != nil {
 				return err
 			}
 			if !keep[rec.ID] {
-				if err := tx.Delete(ctx, opKind.kind, id, rec.ID); err != nil {
+				if err := tx.Delete(ctx, string(opKind.kind), id, rec.ID); err != nil {
 					return err
 				}
-				if _, err := tx.DeleteIDPrefix(ctx, kindPolicy, "apis/"+id+"/operations/"+rec.ID); err != nil {
+				if _, err := tx.DeleteIDPrefix(ctx, string(model.KindPolicy), "apis/"+id+"/operations/"+rec.ID); err != nil {
 					return err
 				}
 			}
@@ -219,10 +219,10 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request, apiKind *k
 			}
 		}
 		def, _ := json.Marshal(apiDefinition{Format: req.Format, Value: req.Value})
-		if _, err := tx.Put(ctx, store.Record{Kind: kindAPIDefinition, ID: id, Doc: def}); err != nil {
+		if _, err := tx.Put(ctx, store.Record{Kind: string(model.KindAPIDefinition), ID: id, Doc: def}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "import", apiKind.kind, apiKind.resourcePath("", id))
+		return s.audit(ctx, tx, "import", string(apiKind.kind), apiKind.resourcePath("", id))
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -252,7 +252,7 @@ func (s *Server) exportAPI(w http.ResponseWriter, r *http.Request, id string, re
 	// "openapi+json" arrives as "openapi json" when the '+' is not escaped.
 	format := strings.ReplaceAll(r.URL.Query().Get("export"), " ", "+")
 	if format == "original" {
-		def, err := s.store.Get(r.Context(), kindAPIDefinition, "", id)
+		def, err := s.store.Get(r.Context(), string(model.KindAPIDefinition), "", id)
 		if errors.Is(err, store.ErrNotFound) {
 			err = notFound("the imported definition of API " + strconv.Quote(id))
 		}
@@ -277,20 +277,20 @@ func (s *Server) exportAPI(w http.ResponseWriter, r *http.Request, id string, re
 		s.fail(w, r, fieldError("export", "must be openapi+json, openapi (YAML) or original, got %q", format))
 		return
 	}
-	obj, err := s.kind("api").decodeRecord(rec)
+	obj, err := s.kind(model.KindAPI).decodeRecord(rec)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	a := obj.(*model.API)
-	opRecs, _, err := s.store.List(r.Context(), "operation", id, store.ListOptions{})
+	opRecs, _, err := s.store.List(r.Context(), string(model.KindOperation), id, store.ListOptions{})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	ops := make([]openapi.ImportedOperation, 0, len(opRecs))
 	for _, or := range opRecs {
-		o, err := s.kind("operation").decodeRecord(or)
+		o, err := s.kind(model.KindOperation).decodeRecord(or)
 		if err != nil {
 			s.fail(w, r, err)
 			return

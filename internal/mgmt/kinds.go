@@ -13,23 +13,12 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Link relations between resources.
-const (
-	relProductAPI   = "productApi"   // product -> api
-	relProductGroup = "productGroup" // product -> group
-	relGroupUser    = "groupUser"    // group -> user
-	relGatewayAPI   = "gatewayApi"   // gateway -> api
-)
-
 // AdminUserID is the id of the seeded administrator, which cannot be deleted.
 const AdminUserID = "1"
 
-// ManagedGatewayID names the built-in gateway of serve and mgmt.
-const ManagedGatewayID = "managed"
-
 func (s *Server) registerKinds() {
 	api := &kindSpec{
-		kind: "api", collection: "apis", title: "API",
+		kind: model.KindAPI, collection: "apis", title: "API",
 		newObj:     func() model.Resource { return &model.API{} },
 		display:    func(o model.Resource) string { return o.(*model.API).DisplayName },
 		filterable: []string{"path", "serviceUrl", "apiVersion"},
@@ -38,34 +27,34 @@ func (s *Server) registerKinds() {
 	}
 	api.input = s.importInput(api)
 	operation := &kindSpec{
-		kind: "operation", collection: "operations", title: "operation", parent: api,
+		kind: model.KindOperation, collection: "operations", title: "operation", parent: api,
 		newObj:     func() model.Resource { return &model.Operation{} },
 		display:    func(o model.Resource) string { return o.(*model.Operation).DisplayName },
 		filterable: []string{"method", "urlTemplate"},
 		prepare:    prepareOperation,
 		cascade: func(ctx context.Context, tx store.Tx, op *deleteOp) error {
-			if err := tx.ReleaseUniques(ctx, "operation", op.parentID+"/"+op.id); err != nil {
+			if err := tx.ReleaseUniques(ctx, string(model.KindOperation), op.parentID+"/"+op.id); err != nil {
 				return err
 			}
-			_, err := tx.DeleteIDPrefix(ctx, kindPolicy, "apis/"+op.parentID+"/operations/"+op.id)
+			_, err := tx.DeleteIDPrefix(ctx, string(model.KindPolicy), "apis/"+op.parentID+"/operations/"+op.id)
 			return err
 		},
 	}
 	product := &kindSpec{
-		kind: "product", collection: "products", title: "product",
+		kind: model.KindProduct, collection: "products", title: "product",
 		newObj:     func() model.Resource { return &model.Product{} },
 		display:    func(o model.Resource) string { return o.(*model.Product).DisplayName },
 		filterable: []string{"state"},
 		prepare: func(ctx context.Context, tx store.Tx, op *writeOp) error {
 			if op.old == nil { // APIM makes a new product visible to administrators
-				return tx.Link(ctx, relProductGroup, op.id, model.GroupAdministrators)
+				return tx.Link(ctx, string(model.RelProductGroup), op.id, model.GroupAdministrators)
 			}
 			return nil
 		},
 		cascade: s.cascadeProduct,
 	}
 	subscription := &kindSpec{
-		kind: "subscription", collection: "subscriptions", title: "subscription",
+		kind: model.KindSubscription, collection: "subscriptions", title: "subscription",
 		newObj:     func() model.Resource { return &model.Subscription{} },
 		display:    func(o model.Resource) string { return o.(*model.Subscription).DisplayName },
 		readOnly:   []string{"createdDate"},
@@ -80,7 +69,7 @@ func (s *Server) registerKinds() {
 		},
 	}
 	user := &kindSpec{
-		kind: "user", collection: "users", title: "user",
+		kind: model.KindUser, collection: "users", title: "user",
 		newObj:     func() model.Resource { return &model.User{} },
 		display:    func(o model.Resource) string { u := o.(*model.User); return u.FirstName + " " + u.LastName },
 		readOnly:   []string{"passwordHash", "registrationDate"},
@@ -93,7 +82,7 @@ func (s *Server) registerKinds() {
 		},
 	}
 	group := &kindSpec{
-		kind: "group", collection: "groups", title: "group",
+		kind: model.KindGroup, collection: "groups", title: "group",
 		newObj:   func() model.Resource { return &model.Group{} },
 		display:  func(o model.Resource) string { return o.(*model.Group).DisplayName },
 		readOnly: []string{"builtIn"},
@@ -112,29 +101,29 @@ func (s *Server) registerKinds() {
 			return nil
 		},
 		cascade: func(ctx context.Context, tx store.Tx, op *deleteOp) error {
-			if _, err := tx.Unlink(ctx, relGroupUser, op.id, ""); err != nil {
+			if _, err := tx.Unlink(ctx, string(model.RelGroupUser), op.id, ""); err != nil {
 				return err
 			}
-			_, err := tx.Unlink(ctx, relProductGroup, "", op.id)
+			_, err := tx.Unlink(ctx, string(model.RelProductGroup), "", op.id)
 			return err
 		},
 	}
 	backend := &kindSpec{
-		kind: "backend", collection: "backends", title: "backend",
+		kind: model.KindBackend, collection: "backends", title: "backend",
 		newObj:     func() model.Resource { return &model.Backend{} },
 		display:    func(o model.Resource) string { return o.(*model.Backend).Title },
 		filterable: []string{"url", "protocol"},
 	}
 	namedValue := &kindSpec{
-		kind: "namedValue", collection: "namedValues", title: "named value",
+		kind: model.KindNamedValue, collection: "namedValues", title: "named value",
 		newObj:  func() model.Resource { return &model.NamedValue{} },
 		display: func(o model.Resource) string { return o.(*model.NamedValue).DisplayName },
 		prepare: func(ctx context.Context, tx store.Tx, op *writeOp) error {
 			nv := op.obj.(*model.NamedValue)
-			return claim(ctx, tx, "namedValue", "displayName", strings.ToLower(nv.DisplayName), op.id, "displayName")
+			return claim(ctx, tx, model.KindNamedValue, "displayName", strings.ToLower(nv.DisplayName), op.id, "displayName")
 		},
 		cascade: func(ctx context.Context, tx store.Tx, op *deleteOp) error {
-			return tx.ReleaseUniques(ctx, "namedValue", op.id)
+			return tx.ReleaseUniques(ctx, string(model.KindNamedValue), op.id)
 		},
 		redact: func(o model.Resource) {
 			if nv := o.(*model.NamedValue); nv.Secret {
@@ -143,16 +132,16 @@ func (s *Server) registerKinds() {
 		},
 	}
 	fragment := &kindSpec{
-		kind: "policyFragment", collection: "policyFragments", title: "policy fragment",
+		kind: model.KindPolicyFragment, collection: "policyFragments", title: "policy fragment",
 		newObj:  func() model.Resource { return &model.PolicyFragment{} },
 		display: func(o model.Resource) string { return o.(*model.PolicyFragment).Description },
 	}
 	gateway := &kindSpec{
-		kind: "gateway", collection: "gateways", title: "gateway",
+		kind: model.KindGateway, collection: "gateways", title: "gateway",
 		newObj:  func() model.Resource { return &model.Gateway{} },
 		display: func(o model.Resource) string { return o.(*model.Gateway).LocationData.Name },
 		guard: func(id string) error {
-			if id == ManagedGatewayID {
+			if id == model.ManagedGatewayID {
 				return conflict("", "gateway id %q is reserved for the built-in gateway", id)
 			}
 			return nil
@@ -164,7 +153,7 @@ func (s *Server) registerKinds() {
 			return nil
 		},
 		cascade: func(ctx context.Context, tx store.Tx, op *deleteOp) error {
-			if _, err := tx.Unlink(ctx, relGatewayAPI, op.id, ""); err != nil {
+			if _, err := tx.Unlink(ctx, string(model.RelGatewayAPI), op.id, ""); err != nil {
 				return err
 			}
 			if err := tx.Delete(ctx, gwsync.KeysKind, "", op.id); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -174,7 +163,7 @@ func (s *Server) registerKinds() {
 		},
 	}
 	hostname := &kindSpec{
-		kind: "hostnameConfiguration", collection: "hostnameConfigurations", title: "hostname configuration", parent: gateway,
+		kind: model.KindHostnameConfiguration, collection: "hostnameConfigurations", title: "hostname configuration", parent: gateway,
 		newObj:  func() model.Resource { return &model.HostnameConfiguration{} },
 		display: func(o model.Resource) string { return o.(*model.HostnameConfiguration).Hostname },
 		prepare: func(ctx context.Context, tx store.Tx, op *writeOp) error {
@@ -186,37 +175,37 @@ func (s *Server) registerKinds() {
 				}
 				h.KeyPEM = old.KeyPEM
 			}
-			return claim(ctx, tx, "hostnameConfiguration", "hostname:"+op.parentID, h.Hostname, op.parentID+"/"+op.id, "hostname")
+			return claim(ctx, tx, model.KindHostnameConfiguration, "hostname:"+op.parentID, h.Hostname, op.parentID+"/"+op.id, "hostname")
 		},
 		cascade: func(ctx context.Context, tx store.Tx, op *deleteOp) error {
-			return tx.ReleaseUniques(ctx, "hostnameConfiguration", op.parentID+"/"+op.id)
+			return tx.ReleaseUniques(ctx, string(model.KindHostnameConfiguration), op.parentID+"/"+op.id)
 		},
 		redact: func(o model.Resource) { o.(*model.HostnameConfiguration).KeyPEM = "" },
 	}
 	s.kinds = []*kindSpec{api, operation, product, subscription, user, group, backend, namedValue, fragment, gateway, hostname}
 	s.links = []*linkSpec{
-		{rel: relProductAPI, from: product, to: api},
-		{rel: relProductGroup, from: product, to: group},
-		{rel: relGroupUser, from: group, to: user, check: func(groupID string) error {
+		{rel: model.RelProductAPI, from: product, to: api},
+		{rel: model.RelProductGroup, from: product, to: group},
+		{rel: model.RelGroupUser, from: group, to: user, check: func(groupID string) error {
 			if groupID == model.GroupGuests || groupID == model.GroupDevelopers {
 				return conflict("", "membership of the built-in group %q is implicit and cannot be changed", groupID)
 			}
 			return nil
 		}},
-		{rel: relGatewayAPI, from: gateway, to: api},
+		{rel: model.RelGatewayAPI, from: gateway, to: api},
 		// reverse views
-		{rel: relProductAPI, from: api, to: product, reverse: true, readOnly: true},
-		{rel: relGroupUser, from: user, to: group, reverse: true, readOnly: true},
+		{rel: model.RelProductAPI, from: api, to: product, reverse: true, readOnly: true},
+		{rel: model.RelGroupUser, from: user, to: group, reverse: true, readOnly: true},
 	}
 }
 
-func (s *Server) kind(name string) *kindSpec {
+func (s *Server) kind(name model.Kind) *kindSpec {
 	for _, k := range s.kinds {
 		if k.kind == name {
 			return k
 		}
 	}
-	panic("unknown kind " + name)
+	panic("unknown kind " + string(name))
 }
 
 func isSystemGroup(id string) bool {
@@ -224,8 +213,8 @@ func isSystemGroup(id string) bool {
 }
 
 // claim wraps ClaimUnique and reports a taken value as a 409 on field.
-func claim(ctx context.Context, tx store.Tx, kind, name, value, owner, field string) error {
-	err := tx.ClaimUnique(ctx, kind, name, value, owner)
+func claim(ctx context.Context, tx store.Tx, kind model.Kind, name, value, owner, field string) error {
+	err := tx.ClaimUnique(ctx, string(kind), name, value, owner)
 	var ue *store.UniqueError
 	if errors.As(err, &ue) {
 		return conflict(field, "%s %q is already used by %s %q", field, value, kind, ue.Owner)
@@ -236,7 +225,7 @@ func claim(ctx context.Context, tx store.Tx, kind, name, value, owner, field str
 func (s *Server) prepareAPI(ctx context.Context, tx store.Tx, op *writeOp) error {
 	a := op.obj.(*model.API)
 	key := strings.ToLower(a.Path) + "|" + a.APIVersion
-	if err := claim(ctx, tx, "api", "path", key, op.id, "path"); err != nil {
+	if err := claim(ctx, tx, model.KindAPI, "path", key, op.id, "path"); err != nil {
 		var p *Problem
 		if errors.As(err, &p) && p.Status == http.StatusConflict {
 			return conflict("path", "path %q is already used by another API (%s)", a.Path, strings.TrimPrefix(p.Detail, "path "))
@@ -252,20 +241,20 @@ func (s *Server) prepareAPI(ctx context.Context, tx store.Tx, op *writeOp) error
 // cascadeAPI removes what hangs off an API besides its operations (which
 // deleteChildren removes like any nested resource).
 func (s *Server) cascadeAPI(ctx context.Context, tx store.Tx, op *deleteOp) error {
-	if _, err := tx.DeleteIDPrefix(ctx, kindPolicy, "apis/"+op.id); err != nil {
+	if _, err := tx.DeleteIDPrefix(ctx, string(model.KindPolicy), "apis/"+op.id); err != nil {
 		return err
 	}
-	if err := tx.Delete(ctx, kindAPIDefinition, "", op.id); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := tx.Delete(ctx, string(model.KindAPIDefinition), "", op.id); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if _, err := tx.Unlink(ctx, relProductAPI, "", op.id); err != nil {
+	if _, err := tx.Unlink(ctx, string(model.RelProductAPI), "", op.id); err != nil {
 		return err
 	}
-	if _, err := tx.Unlink(ctx, relGatewayAPI, "", op.id); err != nil {
+	if _, err := tx.Unlink(ctx, string(model.RelGatewayAPI), "", op.id); err != nil {
 		return err
 	}
 	// Subscriptions scoped to this API go with it, as in APIM.
-	subs, _, err := tx.List(ctx, "subscription", "", store.ListOptions{Filters: []store.Filter{{Field: "scope", Op: "eq", Value: "/apis/" + op.id}}})
+	subs, _, err := tx.List(ctx, string(model.KindSubscription), "", store.ListOptions{Filters: []store.Filter{{Field: "scope", Op: "eq", Value: "/apis/" + op.id}}})
 	if err != nil {
 		return err
 	}
@@ -274,14 +263,14 @@ func (s *Server) cascadeAPI(ctx context.Context, tx store.Tx, op *deleteOp) erro
 			return err
 		}
 	}
-	return tx.ReleaseUniques(ctx, "api", op.id)
+	return tx.ReleaseUniques(ctx, string(model.KindAPI), op.id)
 }
 
 func deleteSubscription(ctx context.Context, tx store.Tx, id string) error {
 	if err := tx.SetKeyHashes(ctx, id, nil); err != nil {
 		return err
 	}
-	return tx.Delete(ctx, "subscription", "", id)
+	return tx.Delete(ctx, string(model.KindSubscription), "", id)
 }
 
 // routeKey canonicalises a method and template so that two operations that
@@ -320,11 +309,11 @@ func routeKey(method, template string) string {
 
 func prepareOperation(ctx context.Context, tx store.Tx, op *writeOp) error {
 	o := op.obj.(*model.Operation)
-	return claim(ctx, tx, "operation", "route:"+op.parentID, routeKey(o.Method, o.URLTemplate), op.parentID+"/"+op.id, "urlTemplate")
+	return claim(ctx, tx, model.KindOperation, "route:"+op.parentID, routeKey(o.Method, o.URLTemplate), op.parentID+"/"+op.id, "urlTemplate")
 }
 
 func (s *Server) cascadeProduct(ctx context.Context, tx store.Tx, op *deleteOp) error {
-	subs, _, err := tx.List(ctx, "subscription", "", store.ListOptions{Filters: []store.Filter{{Field: "scope", Op: "eq", Value: "/products/" + op.id}}})
+	subs, _, err := tx.List(ctx, string(model.KindSubscription), "", store.ListOptions{Filters: []store.Filter{{Field: "scope", Op: "eq", Value: "/products/" + op.id}}})
 	if err != nil {
 		return err
 	}
@@ -338,13 +327,13 @@ func (s *Server) cascadeProduct(ctx context.Context, tx store.Tx, op *deleteOp) 
 			}
 		}
 	}
-	if _, err := tx.Unlink(ctx, relProductAPI, op.id, ""); err != nil {
+	if _, err := tx.Unlink(ctx, string(model.RelProductAPI), op.id, ""); err != nil {
 		return err
 	}
-	if _, err := tx.Unlink(ctx, relProductGroup, op.id, ""); err != nil {
+	if _, err := tx.Unlink(ctx, string(model.RelProductGroup), op.id, ""); err != nil {
 		return err
 	}
-	_, err = tx.DeleteIDPrefix(ctx, kindPolicy, "products/"+op.id)
+	_, err = tx.DeleteIDPrefix(ctx, string(model.KindPolicy), "products/"+op.id)
 	return err
 }
 
@@ -352,7 +341,7 @@ func (s *Server) cascadeUser(ctx context.Context, tx store.Tx, op *deleteOp) err
 	if op.id == AdminUserID {
 		return conflict("", "user %q is the built-in administrator and cannot be deleted", op.id)
 	}
-	subs, _, err := tx.List(ctx, "subscription", "", store.ListOptions{Filters: []store.Filter{{Field: "ownerId", Op: "eq", Value: "/users/" + op.id}}})
+	subs, _, err := tx.List(ctx, string(model.KindSubscription), "", store.ListOptions{Filters: []store.Filter{{Field: "ownerId", Op: "eq", Value: "/users/" + op.id}}})
 	if err != nil {
 		return err
 	}
@@ -366,15 +355,15 @@ func (s *Server) cascadeUser(ctx context.Context, tx store.Tx, op *deleteOp) err
 			}
 		}
 	}
-	if _, err := tx.Unlink(ctx, relGroupUser, "", op.id); err != nil {
+	if _, err := tx.Unlink(ctx, string(model.RelGroupUser), "", op.id); err != nil {
 		return err
 	}
-	return tx.ReleaseUniques(ctx, "user", op.id)
+	return tx.ReleaseUniques(ctx, string(model.KindUser), op.id)
 }
 
 func prepareUser(ctx context.Context, tx store.Tx, op *writeOp) error {
 	u := op.obj.(*model.User)
-	if err := claim(ctx, tx, "user", "email", u.Email, op.id, "email"); err != nil {
+	if err := claim(ctx, tx, model.KindUser, "email", u.Email, op.id, "email"); err != nil {
 		return err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
@@ -386,7 +375,7 @@ func prepareUser(ctx context.Context, tx store.Tx, op *writeOp) error {
 	} else {
 		u.RegistrationDate = &now
 		// New users are developers, as in APIM.
-		if err := tx.Link(ctx, relGroupUser, model.GroupDevelopers, op.id); err != nil {
+		if err := tx.Link(ctx, string(model.RelGroupUser), model.GroupDevelopers, op.id); err != nil {
 			return err
 		}
 	}
@@ -402,27 +391,27 @@ func (s *Server) prepareSubscription(ctx context.Context, tx store.Tx, op *write
 	kind, target, _ := model.ScopeKind(sub.Scope)
 	var product *model.Product
 	switch kind {
-	case "product":
-		rec, err := tx.Get(ctx, "product", "", target)
+	case model.KindProduct:
+		rec, err := tx.Get(ctx, string(model.KindProduct), "", target)
 		if errors.Is(err, store.ErrNotFound) {
 			return fieldError("scope", "product %q does not exist", target)
 		} else if err != nil {
 			return err
 		}
-		obj, err := s.kind("product").decodeRecord(rec)
+		obj, err := s.kind(model.KindProduct).decodeRecord(rec)
 		if err != nil {
 			return err
 		}
 		product = obj.(*model.Product)
-	case "api":
-		if _, err := tx.Get(ctx, "api", "", target); errors.Is(err, store.ErrNotFound) {
+	case model.KindAPI:
+		if _, err := tx.Get(ctx, string(model.KindAPI), "", target); errors.Is(err, store.ErrNotFound) {
 			return fieldError("scope", "API %q does not exist", target)
 		} else if err != nil {
 			return err
 		}
 	}
 	if sub.OwnerID != "" {
-		if _, err := tx.Get(ctx, "user", "", sub.OwnerUserID()); errors.Is(err, store.ErrNotFound) {
+		if _, err := tx.Get(ctx, string(model.KindUser), "", sub.OwnerUserID()); errors.Is(err, store.ErrNotFound) {
 			return fieldError("ownerId", "user %q does not exist", sub.OwnerUserID())
 		} else if err != nil {
 			return err
@@ -456,7 +445,7 @@ func (s *Server) prepareSubscription(ctx context.Context, tx store.Tx, op *write
 	// subscriptionsLimit counts the owner's live subscriptions to the product.
 	if product != nil && product.SubscriptionsLimit != nil && sub.OwnerID != "" && isLive(sub.State) &&
 		(old == nil || !isLive(old.State) || old.Scope != sub.Scope || old.OwnerID != sub.OwnerID) {
-		recs, _, err := tx.List(ctx, "subscription", "", store.ListOptions{Filters: []store.Filter{
+		recs, _, err := tx.List(ctx, string(model.KindSubscription), "", store.ListOptions{Filters: []store.Filter{
 			{Field: "scope", Op: "eq", Value: sub.Scope}, {Field: "ownerId", Op: "eq", Value: sub.OwnerID}}})
 		if err != nil {
 			return err
@@ -466,7 +455,7 @@ func (s *Server) prepareSubscription(ctx context.Context, tx store.Tx, op *write
 			if rec.ID == op.id {
 				continue
 			}
-			o, err := s.kind("subscription").decodeRecord(rec)
+			o, err := s.kind(model.KindSubscription).decodeRecord(rec)
 			if err != nil {
 				return err
 			}

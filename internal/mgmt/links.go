@@ -16,7 +16,7 @@ import (
 // and HEAD/GET on an item (is it linked). A reverse view lists the relation
 // from its other end; readOnly views have no PUT or DELETE.
 type linkSpec struct {
-	rel      string
+	rel      model.Relation
 	from, to *kindSpec
 	reverse  bool
 	readOnly bool
@@ -54,7 +54,7 @@ func (s *Server) linkIDs(r *http.Request, l *linkSpec) (fromID, toID string, err
 }
 
 func existsOr404(ctx context.Context, rd store.Reader, k *kindSpec, id string) error {
-	if _, err := rd.Get(ctx, k.kind, "", id); err != nil {
+	if _, err := rd.Get(ctx, string(k.kind), "", id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound(k.title + " " + strconv.Quote(id))
 		}
@@ -76,7 +76,7 @@ func (s *Server) handleLinkList(w http.ResponseWriter, r *http.Request, l *linkS
 		s.fail(w, r, err)
 		return
 	}
-	ids, err := s.store.Links(r.Context(), l.rel, fromID, l.reverse)
+	ids, err := s.store.Links(r.Context(), string(l.rel), fromID, l.reverse)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -91,7 +91,7 @@ func (s *Server) handleLinkList(w http.ResponseWriter, r *http.Request, l *linkS
 	}
 	items := make([]json.RawMessage, 0, len(ids))
 	for _, id := range ids {
-		rec, err := s.store.Get(r.Context(), l.to.kind, "", id)
+		rec, err := s.store.Get(r.Context(), string(l.to.kind), "", id)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -121,7 +121,7 @@ func (s *Server) handleLinkGet(w http.ResponseWriter, r *http.Request, l *linkSp
 		return
 	}
 	a, b := l.ends(fromID, toID)
-	ok, err := s.store.HasLink(r.Context(), l.rel, a, b)
+	ok, err := s.store.HasLink(r.Context(), string(l.rel), a, b)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -130,7 +130,7 @@ func (s *Server) handleLinkGet(w http.ResponseWriter, r *http.Request, l *linkSp
 		s.fail(w, r, notFound(l.to.title+" "+strconv.Quote(toID)+" in "+l.from.title+" "+strconv.Quote(fromID)))
 		return
 	}
-	rec, err := s.store.Get(r.Context(), l.to.kind, "", toID)
+	rec, err := s.store.Get(r.Context(), string(l.to.kind), "", toID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -160,19 +160,19 @@ func (s *Server) handleLinkPut(w http.ResponseWriter, r *http.Request, l *linkSp
 		if err := existsOr404(ctx, tx, l.from, fromID); err != nil {
 			return err
 		}
-		rec, err := tx.Get(ctx, l.to.kind, "", toID)
+		rec, err := tx.Get(ctx, string(l.to.kind), "", toID)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound(l.to.title + " " + strconv.Quote(toID))
 		} else if err != nil {
 			return err
 		}
 		a, b := l.ends(fromID, toID)
-		had, err := tx.HasLink(ctx, l.rel, a, b)
+		had, err := tx.HasLink(ctx, string(l.rel), a, b)
 		if err != nil {
 			return err
 		}
 		created = !had
-		if err := tx.Link(ctx, l.rel, a, b); err != nil {
+		if err := tx.Link(ctx, string(l.rel), a, b); err != nil {
 			return err
 		}
 		obj, err := l.to.decodeRecord(rec)
@@ -182,7 +182,7 @@ func (s *Server) handleLinkPut(w http.ResponseWriter, r *http.Request, l *linkSp
 		if out, err = l.to.render("", toID, obj); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "link", l.rel, l.from.resourcePath("", fromID)+"/"+l.to.collection+"/"+toID)
+		return s.audit(ctx, tx, "link", string(l.rel), l.from.resourcePath("", fromID)+"/"+l.to.collection+"/"+toID)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -210,14 +210,14 @@ func (s *Server) handleLinkDelete(w http.ResponseWriter, r *http.Request, l *lin
 			return err
 		}
 		a, b := l.ends(fromID, toID)
-		n, err := tx.Unlink(ctx, l.rel, a, b)
+		n, err := tx.Unlink(ctx, string(l.rel), a, b)
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			return notFound(l.to.title + " " + strconv.Quote(toID) + " in " + l.from.title + " " + strconv.Quote(fromID))
 		}
-		return s.audit(ctx, tx, "unlink", l.rel, l.from.resourcePath("", fromID)+"/"+l.to.collection+"/"+toID)
+		return s.audit(ctx, tx, "unlink", string(l.rel), l.from.resourcePath("", fromID)+"/"+l.to.collection+"/"+toID)
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -13,13 +13,6 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// Store kinds without their own REST collection.
-const (
-	kindPolicy        = "policy"        // id: "global", "products/{id}", "apis/{id}", "apis/{id}/operations/{opId}"
-	kindAPIDefinition = "apiDefinition" // the imported OpenAPI document of an API
-	kindMeta          = "meta"          // instance metadata (seeding, echo backend URL)
-)
-
 // PolicyValidator, when set, validates a policy document or fragment beyond
 // well-formedness (the policy engine installs it). scope is the policy's
 // scope id ("global", "apis/{id}", …, or "fragment").
@@ -31,7 +24,7 @@ type policyScope struct {
 }
 
 func (s *Server) routePolicies() {
-	api, op, product := s.kind("api"), s.kind("operation"), s.kind("product")
+	api, op, product := s.kind(model.KindAPI), s.kind(model.KindOperation), s.kind(model.KindProduct)
 	scopes := []policyScope{
 		{"/api/v1/policy", func(r *http.Request) (string, func(context.Context, store.Reader) error, error) {
 			return "global", func(context.Context, store.Reader) error { return nil }, nil
@@ -50,7 +43,7 @@ func (s *Server) routePolicies() {
 				if err := existsOr404(ctx, rd, api, apiID); err != nil {
 					return err
 				}
-				if _, err := rd.Get(ctx, "operation", apiID, id); errors.Is(err, store.ErrNotFound) {
+				if _, err := rd.Get(ctx, string(model.KindOperation), apiID, id); errors.Is(err, store.ErrNotFound) {
 					return notFound("operation " + strconv.Quote(id))
 				} else if err != nil {
 					return err
@@ -84,7 +77,7 @@ func (s *Server) handlePolicyGet(w http.ResponseWriter, r *http.Request, sc poli
 		s.fail(w, r, err)
 		return
 	}
-	rec, err := s.store.Get(r.Context(), kindPolicy, "", scope)
+	rec, err := s.store.Get(r.Context(), string(model.KindPolicy), "", scope)
 	if errors.Is(err, store.ErrNotFound) {
 		err = notFound("policy at scope " + strconv.Quote(scope))
 	}
@@ -150,7 +143,7 @@ func (s *Server) handlePolicyPut(w http.ResponseWriter, r *http.Request, sc poli
 		if err := check(ctx, tx); err != nil {
 			return err
 		}
-		cur, err := tx.Get(ctx, kindPolicy, "", scope)
+		cur, err := tx.Get(ctx, string(model.KindPolicy), "", scope)
 		exists := err == nil
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -167,10 +160,10 @@ func (s *Server) handlePolicyPut(w http.ResponseWriter, r *http.Request, sc poli
 			status = http.StatusCreated
 		}
 		doc, _ := json.Marshal(p)
-		if saved, err = tx.Put(ctx, store.Record{Kind: kindPolicy, ID: scope, Doc: doc}); err != nil {
+		if saved, err = tx.Put(ctx, store.Record{Kind: string(model.KindPolicy), ID: scope, Doc: doc}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "put", kindPolicy, "/"+scope+"/policy")
+		return s.audit(ctx, tx, "put", string(model.KindPolicy), "/"+scope+"/policy")
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -219,7 +212,7 @@ func (s *Server) handlePolicyDelete(w http.ResponseWriter, r *http.Request, sc p
 		if err := check(ctx, tx); err != nil {
 			return err
 		}
-		cur, err := tx.Get(ctx, kindPolicy, "", scope)
+		cur, err := tx.Get(ctx, string(model.KindPolicy), "", scope)
 		if errors.Is(err, store.ErrNotFound) {
 			return notFound("policy at scope " + strconv.Quote(scope))
 		} else if err != nil {
@@ -228,10 +221,10 @@ func (s *Server) handlePolicyDelete(w http.ResponseWriter, r *http.Request, sc p
 		if err := checkPreconditions(r, true, cur.ETag); err != nil {
 			return err
 		}
-		if err := tx.Delete(ctx, kindPolicy, "", scope); err != nil {
+		if err := tx.Delete(ctx, string(model.KindPolicy), "", scope); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "delete", kindPolicy, "/"+scope+"/policy")
+		return s.audit(ctx, tx, "delete", string(model.KindPolicy), "/"+scope+"/policy")
 	})
 	if err != nil {
 		s.fail(w, r, err)

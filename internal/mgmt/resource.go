@@ -19,10 +19,10 @@ import (
 // enforces on it. Hooks run inside the write transaction, so a refusal leaves
 // the store untouched.
 type kindSpec struct {
-	kind       string    // store kind, e.g. "api"
-	collection string    // URL collection, e.g. "apis"
-	title      string    // for messages, e.g. "API"
-	parent     *kindSpec // set for nested kinds (operations under APIs)
+	kind       model.Kind // store kind, e.g. model.KindAPI
+	collection string     // URL collection, e.g. "apis"
+	title      string     // for messages, e.g. "API"
+	parent     *kindSpec  // set for nested kinds (operations under APIs)
 	newObj     func() model.Resource
 	display    func(model.Resource) string
 	readOnly   []string // input properties that are ignored (server-owned)
@@ -61,7 +61,7 @@ type deleteOp struct {
 	obj      model.Resource
 }
 
-func (k *kindSpec) idParam() string { return k.kind + "Id" }
+func (k *kindSpec) idParam() string { return string(k.kind) + "Id" }
 
 // pattern returns the mux pattern of one item, e.g. /api/v1/apis/{apiId}.
 func (k *kindSpec) pattern() string {
@@ -119,7 +119,7 @@ func (k *kindSpec) record(parentID, id string, obj model.Resource) (store.Record
 	if err != nil {
 		return store.Record{}, err
 	}
-	rec := store.Record{Kind: k.kind, Parent: parentID, ID: id, DisplayName: k.display(obj), Doc: doc}
+	rec := store.Record{Kind: string(k.kind), Parent: parentID, ID: id, DisplayName: k.display(obj), Doc: doc}
 	if len(k.filterable) > 0 {
 		var props map[string]json.RawMessage
 		if err := json.Unmarshal(doc, &props); err != nil {
@@ -207,7 +207,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request, k *kindSpec)
 		s.fail(w, r, err)
 		return
 	}
-	recs, total, err := s.store.List(r.Context(), k.kind, parentID, store.ListOptions{Top: top, Skip: skip, Filters: filters})
+	recs, total, err := s.store.List(r.Context(), string(k.kind), parentID, store.ListOptions{Top: top, Skip: skip, Filters: filters})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -235,7 +235,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, k *kindSpec) 
 		s.fail(w, r, err)
 		return
 	}
-	rec, err := s.store.Get(r.Context(), k.kind, parentID, id)
+	rec, err := s.store.Get(r.Context(), string(k.kind), parentID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		if perr := s.checkParent(r.Context(), s.store, k, parentID); perr != nil {
 			s.fail(w, r, perr)
@@ -248,7 +248,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request, k *kindSpec) 
 		s.fail(w, r, err)
 		return
 	}
-	if k.kind == "api" && r.URL.Query().Get("export") != "" {
+	if k.kind == model.KindAPI && r.URL.Query().Get("export") != "" {
 		s.exportAPI(w, r, id, rec)
 		return
 	}
@@ -415,7 +415,7 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request, k *kindSpec, 
 		if err := s.checkParent(ctx, tx, k, parentID); err != nil {
 			return err
 		}
-		cur, err := tx.Get(ctx, k.kind, parentID, id)
+		cur, err := tx.Get(ctx, string(k.kind), parentID, id)
 		exists := err == nil
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -478,7 +478,7 @@ func (s *Server) handlePut(w http.ResponseWriter, r *http.Request, k *kindSpec, 
 			status = http.StatusCreated
 			action = "create"
 		}
-		return s.audit(ctx, tx, action, k.kind, k.resourcePath(parentID, id))
+		return s.audit(ctx, tx, action, string(k.kind), k.resourcePath(parentID, id))
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -510,7 +510,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, k *kindSpe
 	}
 	_, err = s.update(r.Context(), func(tx store.Tx) error {
 		ctx := r.Context()
-		cur, err := tx.Get(ctx, k.kind, parentID, id)
+		cur, err := tx.Get(ctx, string(k.kind), parentID, id)
 		if errors.Is(err, store.ErrNotFound) {
 			if perr := s.checkParent(ctx, tx, k, parentID); perr != nil {
 				return perr
@@ -535,7 +535,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request, k *kindSpe
 				return err
 			}
 		}
-		return s.audit(ctx, tx, "delete", k.kind, k.resourcePath(parentID, id))
+		return s.audit(ctx, tx, "delete", string(k.kind), k.resourcePath(parentID, id))
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -553,7 +553,7 @@ func (s *Server) deleteWithChildren(ctx context.Context, tx store.Tx, k *kindSpe
 		if child.parent != k {
 			continue
 		}
-		recs, _, err := tx.List(ctx, child.kind, op.id, store.ListOptions{})
+		recs, _, err := tx.List(ctx, string(child.kind), op.id, store.ListOptions{})
 		if err != nil {
 			return err
 		}
@@ -572,7 +572,7 @@ func (s *Server) deleteWithChildren(ctx context.Context, tx store.Tx, k *kindSpe
 			return err
 		}
 	}
-	return tx.Delete(ctx, k.kind, op.parentID, op.id)
+	return tx.Delete(ctx, string(k.kind), op.parentID, op.id)
 }
 
 // listResult is the paged list shape: {"value": [...], "count": N, "nextLink": "..."}.

@@ -23,8 +23,8 @@ func (s *Server) revalidate(ctx context.Context, tx store.Tx, what string, uses 
 	if v == nil {
 		return nil
 	}
-	for _, kind := range []string{kindPolicy, "policyFragment"} {
-		recs, _, err := tx.List(ctx, kind, "", store.ListOptions{})
+	for _, kind := range []model.Kind{model.KindPolicy, model.KindPolicyFragment} {
+		recs, _, err := tx.List(ctx, string(kind), "", store.ListOptions{})
 		if err != nil {
 			return err
 		}
@@ -36,7 +36,7 @@ func (s *Server) revalidate(ctx context.Context, tx store.Tx, what string, uses 
 				continue
 			}
 			scope, where := rec.ID, "the policy at scope "+rec.ID
-			if kind != kindPolicy {
+			if kind != model.KindPolicy {
 				scope, where = "fragment", "policy fragment "+rec.ID
 			}
 			if err := v(ctx, tx, scope, doc.Value); err != nil {
@@ -75,7 +75,7 @@ func usesAttr(attr, id string) func(string) bool {
 
 // installRevalidation hooks the kinds that policies reference.
 func (s *Server) installRevalidation() {
-	s.kind("namedValue").after = func(ctx context.Context, tx store.Tx, id string, obj, old model.Resource) error {
+	s.kind(model.KindNamedValue).after = func(ctx context.Context, tx store.Tx, id string, obj, old model.Resource) error {
 		// both the new and the previous name: a rename must not orphan a
 		// reference to the old one
 		for _, o := range []model.Resource{obj, old} {
@@ -87,7 +87,7 @@ func (s *Server) installRevalidation() {
 		}
 		return nil
 	}
-	frag := s.kind("policyFragment")
+	frag := s.kind(model.KindPolicyFragment)
 	frag.prepare = func(ctx context.Context, tx store.Tx, op *writeOp) error {
 		if v := s.cfg.PolicyValidator; v != nil {
 			if err := v(ctx, tx, "fragment", op.obj.(*model.PolicyFragment).Value); err != nil {
@@ -103,7 +103,7 @@ func (s *Server) installRevalidation() {
 	frag.after = func(ctx context.Context, tx store.Tx, id string, _, _ model.Resource) error {
 		return s.revalidate(ctx, tx, "policy fragment "+id, usesAttr("fragment-id", id))
 	}
-	be := s.kind("backend")
+	be := s.kind(model.KindBackend)
 	be.after = func(ctx context.Context, tx store.Tx, id string, _, _ model.Resource) error {
 		return s.revalidate(ctx, tx, "backend "+id, usesAttr("backend-id", id))
 	}

@@ -44,14 +44,14 @@ type echoMeta struct {
 
 // putObject normalises, validates and stores obj as the management API
 // would, running the kind's rules (unique claims, keys, links).
-func (s *Server) putObject(ctx context.Context, tx store.Tx, kind, parentID, id string, obj model.Resource) error {
+func (s *Server) putObject(ctx context.Context, tx store.Tx, kind model.Kind, parentID, id string, obj model.Resource) error {
 	k := s.kind(kind)
 	obj.Normalize()
 	if fe := obj.Validate(); len(fe) > 0 {
 		return fmt.Errorf("%s %q: %w", kind, id, fe)
 	}
 	var old model.Resource
-	if rec, err := tx.Get(ctx, kind, parentID, id); err == nil {
+	if rec, err := tx.Get(ctx, string(kind), parentID, id); err == nil {
 		if old, err = k.decodeRecord(rec); err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func (s *Server) putObject(ctx context.Context, tx store.Tx, kind, parentID, id 
 // only points the Echo API at echoURL if it still targets the previous
 // built-in echo backend.
 func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
-	if _, err := s.store.Get(ctx, kindMeta, "", "seeded"); err == nil {
+	if _, err := s.store.Get(ctx, string(model.KindMeta), "", "seeded"); err == nil {
 		return false, s.repointEcho(ctx, echoURL)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return false, err
@@ -84,7 +84,7 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 	t := true
 	one := 1
 	_, err := s.update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Get(ctx, kindMeta, "", "seeded"); err == nil {
+		if _, err := tx.Get(ctx, string(model.KindMeta), "", "seeded"); err == nil {
 			return nil // another replica won the race
 		}
 		groups := []struct{ id, name, desc string }{
@@ -93,7 +93,7 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 			{model.GroupGuests, "Guests", "Guests is a built-in group. Its membership is managed by the system. Unauthenticated users visiting the developer portal fall into this group."},
 		}
 		for _, g := range groups {
-			rec, err := s.kind("group").record("", g.id, &model.Group{DisplayName: g.name, Description: g.desc, BuiltIn: true, Type: model.GroupSystem})
+			rec, err := s.kind(model.KindGroup).record("", g.id, &model.Group{DisplayName: g.name, Description: g.desc, BuiltIn: true, Type: model.GroupSystem})
 			if err != nil {
 				return err
 			}
@@ -101,13 +101,13 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 				return err
 			}
 		}
-		if err := s.putObject(ctx, tx, "user", "", AdminUserID, &model.User{Email: "admin@portico.local", FirstName: "Administrator", LastName: "Portico", Note: "Built-in administrator"}); err != nil {
+		if err := s.putObject(ctx, tx, model.KindUser, "", AdminUserID, &model.User{Email: "admin@portico.local", FirstName: "Administrator", LastName: "Portico", Note: "Built-in administrator"}); err != nil {
 			return err
 		}
-		if err := tx.Link(ctx, relGroupUser, model.GroupAdministrators, AdminUserID); err != nil {
+		if err := tx.Link(ctx, string(model.RelGroupUser), model.GroupAdministrators, AdminUserID); err != nil {
 			return err
 		}
-		if err := s.putObject(ctx, tx, "api", "", EchoAPIID, &model.API{
+		if err := s.putObject(ctx, tx, model.KindAPI, "", EchoAPIID, &model.API{
 			DisplayName: "Echo API", Description: "A built-in API that answers with a JSON description of the request it got.",
 			Path: "echo", ServiceURL: echoURL, Protocols: []string{"http", "https"}, SubscriptionRequired: &t,
 		}); err != nil {
@@ -132,7 +132,7 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 		for _, o := range ops {
 			op := &model.Operation{DisplayName: o.name, Method: o.method, URLTemplate: o.tmpl, Description: o.desc, Request: o.req,
 				Responses: []model.ResponseDescription{{StatusCode: 200, Description: "The echo backend's description of the request."}}}
-			if err := s.putObject(ctx, tx, "operation", EchoAPIID, o.id, op); err != nil {
+			if err := s.putObject(ctx, tx, model.KindOperation, EchoAPIID, o.id, op); err != nil {
 				return err
 			}
 		}
@@ -147,37 +147,37 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 				Description: "Subscribers have completely unlimited access to the API. Administrator approval is required."}},
 		}
 		for _, p := range products {
-			if err := s.putObject(ctx, tx, "product", "", p.id, p.p); err != nil {
+			if err := s.putObject(ctx, tx, model.KindProduct, "", p.id, p.p); err != nil {
 				return err
 			}
-			if err := tx.Link(ctx, relProductAPI, p.id, EchoAPIID); err != nil {
+			if err := tx.Link(ctx, string(model.RelProductAPI), p.id, EchoAPIID); err != nil {
 				return err
 			}
 			for _, g := range []string{model.GroupAdministrators, model.GroupDevelopers, model.GroupGuests} {
-				if err := tx.Link(ctx, relProductGroup, p.id, g); err != nil {
+				if err := tx.Link(ctx, string(model.RelProductGroup), p.id, g); err != nil {
 					return err
 				}
 			}
 		}
 		pol, _ := json.Marshal(model.Policy{Format: "rawxml", Value: StarterPolicy})
-		if _, err := tx.Put(ctx, store.Record{Kind: kindPolicy, ID: "products/" + ProductStarter, Doc: pol}); err != nil {
+		if _, err := tx.Put(ctx, store.Record{Kind: string(model.KindPolicy), ID: "products/" + ProductStarter, Doc: pol}); err != nil {
 			return err
 		}
 		for _, sub := range []struct{ id, product, name string }{
 			{AdminStarterSub, ProductStarter, "Administrator's Starter subscription"},
 			{AdminUnlimitSub, ProductUnlimited, "Administrator's Unlimited subscription"},
 		} {
-			if err := s.putObject(ctx, tx, "subscription", "", sub.id, &model.Subscription{
+			if err := s.putObject(ctx, tx, model.KindSubscription, "", sub.id, &model.Subscription{
 				Scope: "/products/" + sub.product, OwnerID: "/users/" + AdminUserID, DisplayName: sub.name, State: model.SubActive,
 			}); err != nil {
 				return err
 			}
 		}
 		meta, _ := json.Marshal(echoMeta{URL: echoURL})
-		if _, err := tx.Put(ctx, store.Record{Kind: kindMeta, ID: "echo", Doc: meta}); err != nil {
+		if _, err := tx.Put(ctx, store.Record{Kind: string(model.KindMeta), ID: "echo", Doc: meta}); err != nil {
 			return err
 		}
-		if _, err := tx.Put(ctx, store.Record{Kind: kindMeta, ID: "seeded", Doc: []byte(`{"by":"portico"}`)}); err != nil {
+		if _, err := tx.Put(ctx, store.Record{Kind: string(model.KindMeta), ID: "seeded", Doc: []byte(`{"by":"portico"}`)}); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, store.AuditEntry{Actor: "system", Action: "seed", Kind: "instance", Path: "/"})
@@ -192,7 +192,7 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 // whose loopback address may change between starts. An API the admin has
 // pointed elsewhere is left alone.
 func (s *Server) repointEcho(ctx context.Context, echoURL string) error {
-	rec, err := s.store.Get(ctx, kindMeta, "", "echo")
+	rec, err := s.store.Get(ctx, string(model.KindMeta), "", "echo")
 	if err != nil {
 		return nil
 	}
@@ -201,11 +201,11 @@ func (s *Server) repointEcho(ctx context.Context, echoURL string) error {
 		return nil
 	}
 	_, err = s.update(ctx, func(tx store.Tx) error {
-		if apiRec, err := tx.Get(ctx, "api", "", EchoAPIID); err == nil {
+		if apiRec, err := tx.Get(ctx, string(model.KindAPI), "", EchoAPIID); err == nil {
 			var a model.API
 			if json.Unmarshal(apiRec.Doc, &a) == nil && a.ServiceURL == m.URL {
 				a.ServiceURL = echoURL
-				rec, err := s.kind("api").record("", EchoAPIID, &a)
+				rec, err := s.kind(model.KindAPI).record("", EchoAPIID, &a)
 				if err != nil {
 					return err
 				}
@@ -215,7 +215,7 @@ func (s *Server) repointEcho(ctx context.Context, echoURL string) error {
 			}
 		}
 		meta, _ := json.Marshal(echoMeta{URL: echoURL})
-		_, err := tx.Put(ctx, store.Record{Kind: kindMeta, ID: "echo", Doc: meta})
+		_, err := tx.Put(ctx, store.Record{Kind: string(model.KindMeta), ID: "echo", Doc: meta})
 		return err
 	})
 	return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/gwsync"
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/trace"
 )
 
@@ -39,9 +40,9 @@ func (s *Server) routeTraces() {
 
 func (s *Server) handleListDebugCredentials(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	gw := s.kind("gateway")
+	gw := s.kind(model.KindGateway)
 	id := r.PathValue("gatewayId")
-	if id != ManagedGatewayID {
+	if id != model.ManagedGatewayID {
 		if err := existsOr404(ctx, s.store, gw, id); err != nil {
 			s.fail(w, r, err)
 			return
@@ -73,14 +74,14 @@ func (s *Server) handleListDebugCredentials(w http.ResponseWriter, r *http.Reque
 		}
 	}
 	if err == nil {
-		err = existsOr404(ctx, s.store, s.kind("api"), req.APIID)
+		err = existsOr404(ctx, s.store, s.kind(model.KindAPI), req.APIID)
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	signer := s.cfg.DebugTokens
-	if id != ManagedGatewayID {
+	if id != model.ManagedGatewayID {
 		// A self-hosted gateway checks its tokens with a key derived from
 		// its primary key, which its configuration carries.
 		keys, err := gwsync.LoadKeys(ctx, s.store, id)
@@ -97,7 +98,7 @@ func (s *Server) handleListDebugCredentials(w http.ResponseWriter, r *http.Reque
 	}
 	if signer == nil {
 		writeProblem(w, problem(http.StatusNotImplemented, "NotImplemented",
-			"debug credentials for the built-in gateway (\""+ManagedGatewayID+"\") are available only from a portico serve process that runs it"))
+			"debug credentials for the built-in gateway (\""+model.ManagedGatewayID+"\") are available only from a portico serve process that runs it"))
 		return
 	}
 	token := signer.Issue(trace.Claims{GatewayID: id, APIID: req.APIID, Purposes: []string{trace.PurposeTracing},

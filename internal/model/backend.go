@@ -168,7 +168,8 @@ type GatewayLocation struct {
 	CountryOrRegion string `json:"countryOrRegion,omitempty"`
 }
 
-// Gateway is a registered gateway location. Id "managed" is the built-in one.
+// Gateway is a registered gateway location. Id ManagedGatewayID ("managed")
+// is the built-in one.
 type Gateway struct {
 	LocationData GatewayLocation `json:"locationData"`
 	Description  string          `json:"description,omitempty"`

@@ -88,18 +88,18 @@ type Subscription struct {
 	StateComment     string     `json:"stateComment,omitempty"`
 }
 
-// ScopeKind splits a scope into its kind ("product", "api", "allApis") and
-// target id; ok is false when the scope is malformed.
-func ScopeKind(scope string) (kind, id string, ok bool) {
+// ScopeKind splits a scope into its kind (KindProduct, KindAPI or
+// KindAllAPIs) and target id; ok is false when the scope is malformed.
+func ScopeKind(scope string) (kind Kind, id string, ok bool) {
 	switch {
 	case scope == "/apis":
-		return "allApis", "", true
+		return KindAllAPIs, "", true
 	case strings.HasPrefix(scope, "/apis/"):
 		id = strings.TrimPrefix(scope, "/apis/")
-		return "api", id, ValidID(id)
+		return KindAPI, id, ValidID(id)
 	case strings.HasPrefix(scope, "/products/"):
 		id = strings.TrimPrefix(scope, "/products/")
-		return "product", id, ValidID(id)
+		return KindProduct, id, ValidID(id)
 	}
 	return "", "", false
 }

@@ -59,7 +59,7 @@ func (s *Server) userByEmail(ctx context.Context, email string) (*storedUser, er
 	if email == "" {
 		return nil, nil
 	}
-	recs, _, err := s.cfg.Store.List(ctx, "user", "", store.ListOptions{Top: 1, Filters: []store.Filter{{Field: "email", Op: "eq", Value: email}}})
+	recs, _, err := s.cfg.Store.List(ctx, string(model.KindUser), "", store.ListOptions{Top: 1, Filters: []store.Filter{{Field: "email", Op: "eq", Value: email}}})
 	if err != nil || len(recs) == 0 {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *Server) userByEmail(ctx context.Context, email string) (*storedUser, er
 }
 
 func (s *Server) userByID(ctx context.Context, id string) (*storedUser, error) {
-	rec, err := s.cfg.Store.Get(ctx, "user", "", id)
+	rec, err := s.cfg.Store.Get(ctx, string(model.KindUser), "", id)
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/snapshot"
@@ -58,7 +59,7 @@ func newStack(t *testing.T) *stack {
 
 	// Request records go from the gateway to the store, as in serve, so
 	// that the reports API (usage charts) sees the calls.
-	queue, err := telemetry.NewQueue(telemetry.QueueConfig{GatewayID: fromstore.ManagedGatewayID, InstanceID: "portal-test",
+	queue, err := telemetry.NewQueue(telemetry.QueueConfig{GatewayID: model.ManagedGatewayID, InstanceID: "portal-test",
 		FlushInterval: 100 * time.Millisecond, Logger: log,
 		Shipper: telemetry.ShipperFunc(func(ctx context.Context, b *telemetry.Batch) error {
 			_, err := st.IngestBatch(ctx, b)
@@ -73,7 +74,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	reloader := gateway.NewReloader(gw, func(ctx context.Context, have int64) (*snapshot.Config, error) {
-		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+		return fromstore.Load(ctx, st, model.ManagedGatewayID)
 	}, time.Minute)
 	gwSrv := httptest.NewServer(gw)
 	t.Cleanup(gwSrv.Close)

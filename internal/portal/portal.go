@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/store"
 )
@@ -213,7 +214,7 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request) (*userCtx, *web.
 		s.sessions.End(w, r)
 		return nil, nil
 	}
-	uc := &userCtx{ID: sess.UserID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Groups: map[string]bool{"developers": true}}
+	uc := &userCtx{ID: sess.UserID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Groups: map[string]bool{model.GroupDevelopers: true}}
 	groups, err := web.List[named](r.Context(), s.api, "/api/v1/users/"+sess.UserID+"/groups")
 	if err == nil {
 		for _, g := range groups {
@@ -227,7 +228,7 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request) (*userCtx, *web.
 // visitors, Developers plus their own groups for users.
 func groupsOf(u *userCtx) map[string]bool {
 	if u == nil {
-		return map[string]bool{"guests": true}
+		return map[string]bool{model.GroupGuests: true}
 	}
 	return u.Groups
 }

@@ -72,16 +72,16 @@ func (s *Server) subView(d *subDoc, c *catalog) subView {
 	v := subView{ID: d.Name, DisplayName: d.DisplayName, State: d.State, Scope: d.Scope, Created: d.CreatedDate, Comment: d.StateComment}
 	kind, id, _ := model.ScopeKind(d.Scope)
 	switch kind {
-	case "product":
+	case model.KindProduct:
 		v.ProductID, v.ProductName = id, id
 		if c != nil {
 			if p := c.product(id); p != nil {
 				v.ProductName = p.DisplayName
 			}
 		}
-	case "api":
+	case model.KindAPI:
 		v.APIID = id
-	case "allApis":
+	case model.KindAllAPIs:
 		v.AllAPIs = true
 	}
 	return v

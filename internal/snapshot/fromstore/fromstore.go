@@ -18,16 +18,12 @@ import (
 
 // ManagedGatewayID is the id of the built-in gateway, which serves every API
 // that is not assigned to a self-hosted gateway.
-const ManagedGatewayID = "managed"
+//
+// Deprecated: use model.ManagedGatewayID; this alias remains until the
+// callers outside the management plane switch.
+const ManagedGatewayID = model.ManagedGatewayID
 
-// Store link relations and kinds read here, as written by internal/mgmt.
-const (
-	relProductAPI = "productApi"
-	relGatewayAPI = "gatewayApi"
-	kindPolicy    = "policy"
-)
-
-// Load reads the configuration of gatewayID: for ManagedGatewayID every API
+// Load reads the configuration of gatewayID: for model.ManagedGatewayID every API
 // not assigned to a self-hosted gateway, otherwise the APIs linked to the
 // gateway. Products list only those
 // APIs; policies are kept for the global scope, every product, and those
@@ -57,7 +53,7 @@ func Load(ctx context.Context, st store.Store, gatewayID string) (*snapshot.Conf
 	if err != nil {
 		return nil, fmt.Errorf("load snapshot for gateway %q: %w", gatewayID, err)
 	}
-	if gatewayID != ManagedGatewayID {
+	if gatewayID != model.ManagedGatewayID {
 		snapshot.Restrict(cfg)
 	}
 	return cfg, nil
@@ -70,8 +66,8 @@ type loader struct {
 }
 
 // list returns every record of kind under parent.
-func (l *loader) list(kind, parent string) ([]store.Record, error) {
-	recs, _, err := l.rd.List(l.ctx, kind, parent, store.ListOptions{})
+func (l *loader) list(kind model.Kind, parent string) ([]store.Record, error) {
+	recs, _, err := l.rd.List(l.ctx, string(kind), parent, store.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kind, err)
 	}
@@ -102,10 +98,10 @@ func (l *loader) load() error {
 // apis loads the gateway's APIs with their operations and returns their ids.
 func (l *loader) apis() (map[string]bool, error) {
 	var assigned, selfHosted map[string]bool
-	if l.cfg.GatewayID == ManagedGatewayID {
+	if l.cfg.GatewayID == model.ManagedGatewayID {
 		// The built-in gateway serves every API that is not assigned to a
 		// self-hosted gateway.
-		links, err := l.rd.AllLinks(l.ctx, relGatewayAPI)
+		links, err := l.rd.AllLinks(l.ctx, string(model.RelGatewayAPI))
 		if err != nil {
 			return nil, fmt.Errorf("gateway apis: %w", err)
 		}
@@ -114,7 +110,7 @@ func (l *loader) apis() (map[string]bool, error) {
 			selfHosted[p[1]] = true
 		}
 	} else {
-		ids, err := l.rd.Links(l.ctx, relGatewayAPI, l.cfg.GatewayID, false)
+		ids, err := l.rd.Links(l.ctx, string(model.RelGatewayAPI), l.cfg.GatewayID, false)
 		if err != nil {
 			return nil, fmt.Errorf("gateway apis: %w", err)
 		}
@@ -123,11 +119,11 @@ func (l *loader) apis() (map[string]bool, error) {
 			assigned[id] = true
 		}
 	}
-	recs, err := l.list("api", "")
+	recs, err := l.list(model.KindAPI, "")
 	if err != nil {
 		return nil, err
 	}
-	opRecs, err := l.list("operation", "*")
+	opRecs, err := l.list(model.KindOperation, "*")
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +163,7 @@ func (l *loader) apis() (map[string]bool, error) {
 }
 
 func (l *loader) products(included map[string]bool) error {
-	recs, err := l.list("product", "")
+	recs, err := l.list(model.KindProduct, "")
 	if err != nil {
 		return err
 	}
@@ -176,7 +172,7 @@ func (l *loader) products(included map[string]bool) error {
 		if err := decode(rec, &p); err != nil {
 			return err
 		}
-		ids, err := l.rd.Links(l.ctx, relProductAPI, rec.ID, false)
+		ids, err := l.rd.Links(l.ctx, string(model.RelProductAPI), rec.ID, false)
 		if err != nil {
 			return fmt.Errorf("product %q apis: %w", rec.ID, err)
 		}
@@ -195,7 +191,7 @@ func (l *loader) products(included map[string]bool) error {
 }
 
 func (l *loader) subscriptions(map[string]bool) error {
-	recs, err := l.list("subscription", "")
+	recs, err := l.list(model.KindSubscription, "")
 	if err != nil {
 		return err
 	}
@@ -205,7 +201,7 @@ func (l *loader) subscriptions(map[string]bool) error {
 			return err
 		}
 		entry := snapshot.SubscriptionKey{SubscriptionID: rec.ID, Scope: s.Scope, State: s.State, OwnerID: s.OwnerUserID(), AllowTracing: s.AllowTracing}
-		if kind, id, ok := model.ScopeKind(s.Scope); ok && kind == "product" {
+		if kind, id, ok := model.ScopeKind(s.Scope); ok && kind == model.KindProduct {
 			entry.ProductID = id
 		}
 		for which, key := range map[string]string{"primary": s.PrimaryKey, "secondary": s.SecondaryKey} {
@@ -221,7 +217,7 @@ func (l *loader) subscriptions(map[string]bool) error {
 }
 
 func (l *loader) backends(map[string]bool) error {
-	recs, err := l.list("backend", "")
+	recs, err := l.list(model.KindBackend, "")
 	if err != nil {
 		return err
 	}
@@ -236,7 +232,7 @@ func (l *loader) backends(map[string]bool) error {
 }
 
 func (l *loader) namedValues(map[string]bool) error {
-	recs, err := l.list("namedValue", "")
+	recs, err := l.list(model.KindNamedValue, "")
 	if err != nil {
 		return err
 	}
@@ -253,7 +249,7 @@ func (l *loader) namedValues(map[string]bool) error {
 // policies keeps the documents of the global scope, every product, and the
 // included APIs and their operations.
 func (l *loader) policies(included map[string]bool) error {
-	recs, err := l.list(kindPolicy, "")
+	recs, err := l.list(model.KindPolicy, "")
 	if err != nil {
 		return err
 	}
@@ -275,10 +271,10 @@ func (l *loader) policies(included map[string]bool) error {
 
 // hostnames loads the hostname configurations of a self-hosted gateway.
 func (l *loader) hostnames(map[string]bool) error {
-	if l.cfg.GatewayID == ManagedGatewayID {
+	if l.cfg.GatewayID == model.ManagedGatewayID {
 		return nil
 	}
-	recs, err := l.list("hostnameConfiguration", l.cfg.GatewayID)
+	recs, err := l.list(model.KindHostnameConfiguration, l.cfg.GatewayID)
 	if err != nil {
 		return err
 	}
@@ -294,7 +290,7 @@ func (l *loader) hostnames(map[string]bool) error {
 }
 
 func (l *loader) fragments(map[string]bool) error {
-	recs, err := l.list("policyFragment", "")
+	recs, err := l.list(model.KindPolicyFragment, "")
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/secret"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
@@ -84,7 +85,7 @@ func testLoad(t *testing.T, dsn string) {
 
 	t.Run("managed", func(t *testing.T) {
 		before, _ := st.Revision(ctx)
-		cfg, err := fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+		cfg, err := fromstore.Load(ctx, st, model.ManagedGatewayID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +148,7 @@ func testLoad(t *testing.T, dsn string) {
 
 	t.Run("self-hosted gateway", func(t *testing.T) {
 		call(t, u, "PUT", "/api/v1/gateways/gw1/apis/second", nil, 201)
-		managed, err := fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+		managed, err := fromstore.Load(ctx, st, model.ManagedGatewayID)
 		if err != nil {
 			t.Fatal(err)
 		}
