@@ -24,7 +24,6 @@ import (
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/portal"
 	"github.com/portico-gw/portico/internal/portal/web"
-	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 )
 
@@ -208,7 +207,7 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 			gw.notify(rev)
 		}
 	}
-	mcfg := mgmt.Config{Store: st, AdminToken: token, Logger: log, OnCommit: onCommit, GatewayURL: gatewayPublicURL(o), Version: versionString(), PolicyValidator: fromstore.ValidatePolicy}
+	mcfg := mgmt.Config{Store: st, AdminToken: token, Logger: log, OnCommit: onCommit, GatewayURL: gatewayPublicURL(o), Version: versionString()}
 	o.debugger.configureMgmt(&mcfg)
 	m := mgmt.New(mcfg)
 	seeded, err := m.Seed(ctx, echoURL)

@@ -16,7 +16,6 @@ import (
 	"github.com/portico-gw/portico/internal/console"
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/portal/web"
-	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
 )
@@ -37,7 +36,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m := mgmt.New(mgmt.Config{Store: st, AdminToken: token, Logger: log, PolicyValidator: fromstore.ValidatePolicy})
+	m := mgmt.New(mgmt.Config{Store: st, AdminToken: token, Logger: log})
 	if _, err := m.Seed(context.Background(), "http://127.0.0.1:9"); err != nil {
 		t.Fatal(err)
 	}

@@ -375,7 +375,7 @@ func TestUsersGroupsAndSecrets(t *testing.T) {
 			{name: "managed gateway id reserved", method: "PUT", path: "/api/v1/gateways/managed", body: map[string]any{"locationData": map[string]any{"name": "X"}}, wantStatus: 409},
 			{name: "assign API to gateway", method: "PUT", path: "/api/v1/gateways/edge/apis/echo-api", wantStatus: 201},
 			{name: "list gateway APIs", method: "GET", path: "/api/v1/gateways/edge/apis", wantStatus: 200, wantIn: `"echo-api"`},
-			{name: "fragment", method: "PUT", path: "/api/v1/policyFragments/cors", body: map[string]any{"value": "<fragment><cors/></fragment>"}, wantStatus: 201},
+			{name: "fragment", method: "PUT", path: "/api/v1/policyFragments/cors", body: map[string]any{"value": "<fragment><cors><allowed-origins><origin>*</origin></allowed-origins></cors></fragment>"}, wantStatus: 201},
 			{name: "fragment must be a fragment", method: "PUT", path: "/api/v1/policyFragments/bad", body: map[string]any{"value": "<policies/>"}, wantStatus: 400, wantField: "value"},
 			{name: "product approval needs subscription", method: "PUT", path: "/api/v1/products/open", body: map[string]any{"displayName": "Open", "subscriptionRequired": false, "approvalRequired": true}, wantStatus: 400, wantField: "approvalRequired"},
 			{name: "product bad state", method: "PUT", path: "/api/v1/products/open", body: map[string]any{"displayName": "Open", "state": "live"}, wantStatus: 400, wantField: "state"},

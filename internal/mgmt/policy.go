@@ -10,13 +10,18 @@ import (
 	"strings"
 
 	"github.com/portico-gw/portico/internal/model"
+	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// PolicyValidator, when set, validates a policy document or fragment beyond
-// well-formedness (the policy engine installs it). scope is the policy's
-// scope id ("global", "apis/{id}", …, or "fragment").
-type PolicyValidator func(ctx context.Context, rd store.Reader, scope, xml string) error
+// validatePolicy compiles a policy document or fragment with the real policy
+// compiler, against the named values, fragments and backends in rd, as the
+// gateway's snapshot will: a document that would not run is refused on save.
+// scope is the policy's scope id ("global", "apis/{id}", …, or
+// "fragment").
+func validatePolicy(ctx context.Context, rd store.Reader, scope, xml string) error {
+	return fromstore.ValidatePolicy(ctx, rd, scope, xml)
+}
 
 type policyScope struct {
 	pattern string
@@ -151,10 +156,8 @@ func (s *Server) handlePolicyPut(w http.ResponseWriter, r *http.Request, sc poli
 		if err := checkPreconditions(r, exists, cur.ETag); err != nil {
 			return err
 		}
-		if v := s.cfg.PolicyValidator; v != nil {
-			if err := v(ctx, tx, scope, p.Value); err != nil {
-				return err
-			}
+		if err := validatePolicy(ctx, tx, scope, p.Value); err != nil {
+			return err
 		}
 		if !exists {
 			status = http.StatusCreated

@@ -19,10 +19,6 @@ import (
 // revalidate compiles again, inside tx (which already holds the change),
 // every policy document and fragment for which uses reports true.
 func (s *Server) revalidate(ctx context.Context, tx store.Tx, what string, uses func(xml string) bool) error {
-	v := s.cfg.PolicyValidator
-	if v == nil {
-		return nil
-	}
 	for _, kind := range []model.Kind{model.KindPolicy, model.KindPolicyFragment} {
 		recs, _, err := tx.List(ctx, string(kind), "", store.ListOptions{})
 		if err != nil {
@@ -39,7 +35,7 @@ func (s *Server) revalidate(ctx context.Context, tx store.Tx, what string, uses 
 			if kind != model.KindPolicy {
 				scope, where = "fragment", "policy fragment "+rec.ID
 			}
-			if err := v(ctx, tx, scope, doc.Value); err != nil {
+			if err := validatePolicy(ctx, tx, scope, doc.Value); err != nil {
 				msg := err.Error()
 				var fe model.FieldErrors
 				if errors.As(err, &fe) && len(fe) > 0 {
@@ -89,14 +85,12 @@ func (s *Server) installRevalidation() {
 	}
 	frag := s.kind(model.KindPolicyFragment)
 	frag.prepare = func(ctx context.Context, tx store.Tx, op *writeOp) error {
-		if v := s.cfg.PolicyValidator; v != nil {
-			if err := v(ctx, tx, "fragment", op.obj.(*model.PolicyFragment).Value); err != nil {
-				var fe model.FieldErrors
-				if errors.As(err, &fe) {
-					return badRequest("the policy fragment is invalid: "+fe[0].Message, fe...)
-				}
-				return err
+		if err := validatePolicy(ctx, tx, "fragment", op.obj.(*model.PolicyFragment).Value); err != nil {
+			var fe model.FieldErrors
+			if errors.As(err, &fe) {
+				return badRequest("the policy fragment is invalid: "+fe[0].Message, fe...)
 			}
+			return err
 		}
 		return nil
 	}

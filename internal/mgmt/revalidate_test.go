@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/mgmt"
-	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
 )
@@ -19,7 +18,7 @@ func TestReferencedObjectsRevalidatePolicies(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			m := mgmt.New(mgmt.Config{Store: st, AdminToken: testToken, PolicyValidator: fromstore.ValidatePolicy})
+			m := mgmt.New(mgmt.Config{Store: st, AdminToken: testToken})
 			if _, err := m.Seed(context.Background(), "http://127.0.0.1:9"); err != nil {
 				t.Fatal(err)
 			}

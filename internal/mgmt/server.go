@@ -38,8 +38,6 @@ type Config struct {
 	GatewayURL string
 	// Version is reported by /api/v1/openapi.json.
 	Version string
-	// PolicyValidator, when set, validates policy documents on save.
-	PolicyValidator PolicyValidator
 	// Traces holds the policy debugger traces of the built-in gateway and
 	// of self-hosted gateways, served at /api/v1/traces/{id}; nil: none.
 	Traces *trace.Store

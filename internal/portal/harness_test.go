@@ -80,7 +80,7 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(gwSrv.Close)
 
 	m := mgmt.New(mgmt.Config{Store: st, AdminToken: adminToken, Logger: log, OnCommit: reloader.Notify,
-		GatewayURL: gwSrv.URL, PolicyValidator: fromstore.ValidatePolicy})
+		GatewayURL: gwSrv.URL})
 	if _, err := m.Seed(ctx, echoSrv.URL); err != nil {
 		t.Fatal(err)
 	}

@@ -16,12 +16,12 @@ import (
 // ValidatePolicy compiles a policy document (or, for scope "fragment", a
 // policy fragment) against the real policy registry, the expression
 // compiler and the named values, fragments and backends in rd, as the
-// snapshot will. It is the management plane's PolicyValidator: a document
-// that would not compile is refused with model.FieldErrors naming the
-// field "value" and a message holding the path, line and column, e.g.
-// `inbound/choose/when[2]/set-header: attribute "exists-action" must be one
-// of override, skip, append, delete (line 7, column 9)`. Messages never
-// hold the value of a secret named value.
+// snapshot will. The management plane validates every policy document and
+// fragment with it before saving: a document that would not compile is
+// refused with model.FieldErrors naming the field "value" and a message
+// holding the path, line and column, e.g. `inbound/choose/when[2]/set-header:
+// attribute "exists-action" must be one of override, skip, append, delete
+// (line 7, column 9)`. Messages never hold the value of a secret named value.
 func ValidatePolicy(ctx context.Context, rd store.Reader, scope, xml string) error {
 	l := loader{ctx: ctx, rd: rd, cfg: &snapshot.Config{}}
 	for _, step := range []func(map[string]bool) error{l.backends, l.namedValues, l.fragments} {
