@@ -22,9 +22,10 @@ const testToken = "test-admin-token-0123456789"
 
 // env is one management API over a real store and a real HTTP server.
 type env struct {
-	t     *testing.T
-	url   string
-	store store.Store
+	t       *testing.T
+	url     string
+	store   store.Store
+	handler http.Handler // the management API, for in-process requests
 }
 
 // forEachStore runs fn against a freshly seeded instance on every dialect.
@@ -76,7 +77,7 @@ func newEnv(t *testing.T, dsn string) *env {
 	}
 	srv := httptest.NewServer(m.Handler())
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, store: s}
+	return &env{t: t, url: srv.URL, store: s, handler: m.Handler()}
 }
 
 // resp is a decoded response.

@@ -418,7 +418,8 @@ func TestAuditLog(t *testing.T) {
 		e.must(201, "PUT", "/api/v1/backends/audited", map[string]any{"url": "https://a.example"})
 		e.must(204, "DELETE", "/api/v1/backends/audited", nil)
 		r := e.must(200, "GET", "/api/v1/auditLog?top=2", nil)
-		if r.str("value.0.action") != "delete" || r.str("value.0.path") != "/backends/audited" || r.str("value.1.action") != "create" || r.str("value.0.actor") != "admin-token" {
+		if r.str("value.0.action") != "delete" || r.str("value.0.path") != "/backends/audited" || r.str("value.1.action") != "create" || r.str("value.0.actor") != "admin-token" ||
+			r.str("value.0.actorKind") != "adminToken" || len(r.str("value.0.actorId")) != 12 {
 			t.Fatalf("audit log = %s", r.raw)
 		}
 	})

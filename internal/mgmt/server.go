@@ -1,8 +1,10 @@
 // Package mgmt serves Portico's management REST API under /api/v1: idempotent
 // PUT on resource ids, PATCH as JSON merge patch, ETags with If-Match, paged
 // lists, application/problem+json errors naming the field, admin bearer-token
-// authentication and an audit log. Every change is one store transaction that
-// bumps the config revision; Config.OnCommit hears of each committed revision.
+// authentication and an audit log naming the actor of each change (see
+// Actor: in-process callers act on behalf of their signed-in users). Every
+// change is one store transaction that bumps the config revision;
+// Config.OnCommit hears of each committed revision.
 package mgmt
 
 import (
@@ -93,17 +95,6 @@ func (s *Server) routes() {
 	})
 }
 
-type ctxKey int
-
-const actorKey ctxKey = 0
-
-func actor(ctx context.Context) string {
-	if a, ok := ctx.Value(actorKey).(string); ok {
-		return a
-	}
-	return "system"
-}
-
 // ServeHTTP authenticates the caller and dispatches to the endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/api/v1/openapi.json" && r.Method == http.MethodGet {
@@ -114,37 +105,42 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem(http.StatusNotFound, "ResourceNotFound", "not found"))
 		return
 	}
-	who, ok := s.authenticate(r)
-	if !ok {
+	if !s.authenticate(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="portico"`)
 		writeProblem(w, problem(http.StatusUnauthorized, "Unauthorized", "a valid admin token is required: send Authorization: Bearer <token>"))
+		return
+	}
+	who, ok := ActorFrom(r.Context())
+	if !ok || who.Kind == ActorAdminToken {
+		who = Actor{Kind: ActorAdminToken, ID: s.tokenFingerprint()}
+	} else if !who.valid() {
+		s.log.Error("management request with an invalid actor", "method", r.Method, "path", r.URL.Path, "actorKind", who.Kind, "actorId", who.ID)
+		writeProblem(w, problem(http.StatusInternalServerError, "InternalError", "the request names an invalid actor; see the server log"))
 		return
 	}
 	if err := checkQuery(r); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), actorKey, who))
+	r = r.WithContext(WithActor(r.Context(), who))
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.mux.ServeHTTP(rec, r)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.log.Info("management request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "actor", who, "duration", time.Since(start))
+		s.log.Info("management request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "actor", who.String(), "duration", time.Since(start))
 	}
 }
 
-func (s *Server) authenticate(r *http.Request) (string, bool) {
+// authenticate reports whether r presents the admin token.
+func (s *Server) authenticate(r *http.Request) bool {
 	h := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || s.cfg.AdminToken == "" {
-		return "", false
+		return false
 	}
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	if subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) != 1 {
-		return "", false
-	}
-	return "admin-token", true
+	return subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) == 1
 }
 
 type statusRecorder struct {
@@ -191,8 +187,10 @@ func (s *Server) update(ctx context.Context, fn func(store.Tx) error) (int64, er
 	return rev, err
 }
 
+// audit records a change by the actor of ctx.
 func (s *Server) audit(ctx context.Context, tx store.Tx, action, kind, path string) error {
-	return tx.Audit(ctx, store.AuditEntry{Actor: actor(ctx), Action: action, Kind: kind, Path: path})
+	a := actor(ctx)
+	return tx.Audit(ctx, store.AuditEntry{Actor: a.String(), ActorKind: string(a.Kind), ActorID: a.ID, Action: action, Kind: kind, Path: path})
 }
 
 func (s *Server) handleAuditLog(w http.ResponseWriter, r *http.Request) {

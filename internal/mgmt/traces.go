@@ -103,6 +103,6 @@ func (s *Server) handleListDebugCredentials(w http.ResponseWriter, r *http.Reque
 	}
 	token := signer.Issue(trace.Claims{GatewayID: id, APIID: req.APIID, Purposes: []string{trace.PurposeTracing},
 		Expires: time.Now().Add(ttl)})
-	s.log.Info("debug credentials issued", "gateway", id, "api", req.APIID, "expires_in", ttl, "actor", actor(ctx))
+	s.log.Info("debug credentials issued", "gateway", id, "api", req.APIID, "expires_in", ttl, "actor", actor(ctx).String())
 	writeJSON(w, http.StatusOK, map[string]string{"token": token})
 }

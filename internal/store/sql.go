@@ -561,7 +561,7 @@ func (s *SQLStore) AuditLog(ctx context.Context, top, skip int) ([]AuditEntry, i
 	if top <= 0 {
 		top = 100
 	}
-	rows, err := s.reader.QueryContext(ctx, s.d.rebind("SELECT id, at, actor, action, kind, path, revision FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?"), top, skip)
+	rows, err := s.reader.QueryContext(ctx, s.d.rebind("SELECT id, at, actor, actor_kind, actor_id, action, kind, path, revision FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?"), top, skip)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -570,7 +570,7 @@ func (s *SQLStore) AuditLog(ctx context.Context, top, skip int) ([]AuditEntry, i
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Kind, &e.Path, &e.Revision); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.ActorKind, &e.ActorID, &e.Action, &e.Kind, &e.Path, &e.Revision); err != nil {
 			return nil, 0, err
 		}
 		e.At = time.UnixMicro(at).UTC()
@@ -706,7 +706,7 @@ func (t *sqlTx) SetKeyHashes(ctx context.Context, subID string, hashes map[strin
 }
 
 func (t *sqlTx) Audit(ctx context.Context, e AuditEntry) error {
-	_, err := t.exec(ctx, "INSERT INTO audit_log (at, actor, action, kind, path, revision) VALUES (?, ?, ?, ?, ?, ?)",
-		t.now.UnixMicro(), e.Actor, e.Action, e.Kind, e.Path, t.rev)
+	_, err := t.exec(ctx, "INSERT INTO audit_log (at, actor, actor_kind, actor_id, action, kind, path, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		t.now.UnixMicro(), e.Actor, e.ActorKind, e.ActorID, e.Action, e.Kind, e.Path, t.rev)
 	return err
 }

@@ -57,15 +57,20 @@ type ListOptions struct {
 }
 
 // AuditEntry records one change: who did what to which resource path, and
-// the config revision it committed with.
+// the config revision it committed with. ActorKind and ActorID say who acted
+// (e.g. "developer" and the user's id); Actor is the same as one string
+// ("admin-token", "system", "developer:{id}", …), as entries have always
+// carried it.
 type AuditEntry struct {
-	ID       int64     `json:"id"`
-	At       time.Time `json:"at"`
-	Actor    string    `json:"actor"`
-	Action   string    `json:"action"`
-	Kind     string    `json:"kind"`
-	Path     string    `json:"path"`
-	Revision int64     `json:"revision"`
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	Actor     string    `json:"actor"`
+	ActorKind string    `json:"actorKind"`
+	ActorID   string    `json:"actorId"`
+	Action    string    `json:"action"`
+	Kind      string    `json:"kind"`
+	Path      string    `json:"path"`
+	Revision  int64     `json:"revision"`
 }
 
 // Instance is the last heartbeat of one gateway instance. Doc is the
