@@ -7,18 +7,18 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/portico-gw/portico/internal/policy"
 )
 
 // DefaultBodyReadTimeout is how long the gateway waits for the next bytes of
 // a request body before it gives up on the request (Config.BodyReadTimeout).
 const DefaultBodyReadTimeout = 60 * time.Second
 
-// Reasons of requests whose body could not be read.
+// Messages of requests whose body could not be read.
 const (
-	ReasonBodyTimeout   = "RequestBodyTimeout"
-	ReasonBodyMalformed = "RequestBodyMalformed"
-	msgBodyTimeout      = "Request timeout: the request body was not received in time."
-	msgBodyMalformed    = "Bad request: the request body could not be read (malformed or incomplete)."
+	msgBodyTimeout   = "Request timeout: the request body was not received in time."
+	msgBodyMalformed = "Bad request: the request body could not be read (malformed or incomplete)."
 )
 
 // readDeadliner is what the HTTP/1 and HTTP/2 response writers of net/http
@@ -97,16 +97,16 @@ func (b *clientBody) Close() error {
 // when the connection ended (ctxErr, the request context's error, is set:
 // net/http cancels it when the client goes away, and also when a read
 // deadline passes, hence the timeout is checked first).
-func (b *clientBody) fault(ctxErr error) *RequestError {
+func (b *clientBody) fault(ctxErr error) *policy.Error {
 	if b == nil || b.err == nil {
 		return nil
 	}
 	var ne net.Error
 	if errors.Is(b.err, os.ErrDeadlineExceeded) || (errors.As(b.err, &ne) && ne.Timeout()) {
-		return &RequestError{Status: http.StatusRequestTimeout, Reason: ReasonBodyTimeout, Message: msgBodyTimeout, Err: b.err, Source: SourceClient, Section: "inbound"}
+		return &policy.Error{Status: http.StatusRequestTimeout, Reason: policy.ReasonRequestBodyTimeout, Message: msgBodyTimeout, Err: b.err, Source: policy.SourceClient, Section: policy.SectionInbound}
 	}
 	if ctxErr != nil {
 		return nil
 	}
-	return &RequestError{Status: http.StatusBadRequest, Reason: ReasonBodyMalformed, Message: msgBodyMalformed, Err: b.err, Source: SourceClient, Section: "inbound"}
+	return &policy.Error{Status: http.StatusBadRequest, Reason: policy.ReasonRequestBodyMalformed, Message: msgBodyMalformed, Err: b.err, Source: policy.SourceClient, Section: policy.SectionInbound}
 }

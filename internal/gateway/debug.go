@@ -98,7 +98,7 @@ func (g *Gateway) finishTrace(h *handled, status int, end time.Time) {
 		if e.Err != nil {
 			msg += ": " + e.Err.Error()
 		}
-		t.t.LastError = &trace.Error{Source: e.Source, Section: e.Section, Reason: e.Reason, Message: t.red.scrub(msg), Path: t.lastErrorPath}
+		t.t.LastError = &trace.Error{Source: e.Source, Section: e.Section, Reason: e.Reason, Message: t.red.scrub(msg), Path: e.Path}
 	}
 	g.cfg.Traces.Put(t.t)
 }
@@ -106,11 +106,10 @@ func (g *Gateway) finishTrace(h *handled, status int, end time.Time) {
 // tracer records one request's trace. It is the request's, used only on
 // the goroutine serving it.
 type tracer struct {
-	t             *trace.Trace
-	start         time.Time
-	red           *redactor
-	open          []openStep
-	lastErrorPath string
+	t     *trace.Trace
+	start time.Time
+	red   *redactor
+	open  []openStep
 }
 
 // openStep is a step that started and has not ended, with the state before

@@ -1,12 +1,16 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
+
+	"github.com/portico-gw/portico/internal/policy"
 )
+
+// The gateway's own errors. They are *policy.Error values, the one error
+// model of request handling (internal/policy/errors.go): the reasons and
+// sources are policy's, and policy.WriteError answers with them.
 
 // Client-facing messages, worded as APIM words them where APIM has them.
 const (
@@ -16,59 +20,36 @@ const (
 	msgBadGateway = "Bad gateway: the backend service could not be reached."
 	msgTimeout    = "Gateway timeout: the backend service did not respond in time."
 	msgNotReady   = "Service unavailable: the gateway has not loaded its configuration yet."
+	msgInternal   = "Internal server error"
+	msgClientGone = "client closed the request"
 )
 
-// Reasons recorded in RequestError.Reason.
-const (
-	ReasonAPINotFound        = "ApiNotFound"
-	ReasonOperationNotFound  = "OperationNotFound"
-	ReasonKeyNotFound        = "SubscriptionKeyNotFound"
-	ReasonKeyInvalid         = "SubscriptionKeyInvalid"
-	ReasonBackendConnection  = "BackendConnectionFailure"
-	ReasonTimeout            = "Timeout"
-	ReasonBodyTooLarge       = "RequestEntityTooLarge"
-	ReasonHeadersTooLarge    = "RequestHeaderFieldsTooLarge"
-	ReasonNotReady           = "GatewayNotReady"
-	ReasonClientDisconnected = "ClientConnectionFailure"
-	ReasonInvalidPath        = "InvalidRequestPath"
-)
-
-// Sources of the gateway's own errors (RequestError.Source).
-const (
-	SourceConfiguration  = "configuration"
-	SourceAuthorization  = "authorization"
-	SourceRequest        = "request"
-	SourceForwardRequest = "forward-request"
-	SourceGateway        = "gateway"
-	SourceClient         = "client"
-)
-
-// StatusClientClosedRequest is the status recorded (never sent) for a
-// request whose client went away before the answer was complete.
-const StatusClientClosedRequest = 499
-
-func errAPINotFound() *RequestError {
-	return &RequestError{Status: http.StatusNotFound, Reason: ReasonAPINotFound, Message: msgNotFound, Source: SourceConfiguration, Section: "inbound"}
+func errAPINotFound() *policy.Error {
+	return &policy.Error{Status: http.StatusNotFound, Reason: policy.ReasonAPINotFound, Message: msgNotFound, Source: policy.SourceConfiguration, Section: policy.SectionInbound}
 }
 
-func errOperationNotFound() *RequestError {
-	return &RequestError{Status: http.StatusNotFound, Reason: ReasonOperationNotFound, Message: msgNotFound, Source: SourceConfiguration, Section: "inbound"}
+func errOperationNotFound() *policy.Error {
+	return &policy.Error{Status: http.StatusNotFound, Reason: policy.ReasonOperationNotFound, Message: msgNotFound, Source: policy.SourceConfiguration, Section: policy.SectionInbound}
 }
 
-func errMissingKey() *RequestError {
-	return &RequestError{Status: http.StatusUnauthorized, Reason: ReasonKeyNotFound, Message: msgMissingKey, Source: SourceAuthorization, Section: "inbound"}
+func errMissingKey() *policy.Error {
+	return &policy.Error{Status: http.StatusUnauthorized, Reason: policy.ReasonSubscriptionKeyNotFound, Message: msgMissingKey, Source: policy.SourceAuthorization, Section: policy.SectionInbound}
 }
 
-func errInvalidKey() *RequestError {
-	return &RequestError{Status: http.StatusUnauthorized, Reason: ReasonKeyInvalid, Message: msgInvalidKey, Source: SourceAuthorization, Section: "inbound"}
+func errInvalidKey() *policy.Error {
+	return &policy.Error{Status: http.StatusUnauthorized, Reason: policy.ReasonSubscriptionKeyInvalid, Message: msgInvalidKey, Source: policy.SourceAuthorization, Section: policy.SectionInbound}
 }
 
-func errNotReady() *RequestError {
-	return &RequestError{Status: http.StatusServiceUnavailable, Reason: ReasonNotReady, Message: msgNotReady, Source: SourceGateway, Section: "inbound"}
+func errNotReady() *policy.Error {
+	return &policy.Error{Status: http.StatusServiceUnavailable, Reason: policy.ReasonGatewayNotReady, Message: msgNotReady, Source: policy.SourceGateway, Section: policy.SectionInbound}
 }
 
-func errBodyTooLarge(limit int64, cause error) *RequestError {
-	return &RequestError{Status: http.StatusRequestEntityTooLarge, Reason: ReasonBodyTooLarge, Source: SourceRequest, Section: "inbound",
+func errPolicyNotCompiled(err error) *policy.Error {
+	return &policy.Error{Status: http.StatusInternalServerError, Reason: policy.ReasonPolicyConfigurationError, Message: msgInternal, Err: err, Source: policy.SourceConfiguration, Section: policy.SectionInbound}
+}
+
+func errBodyTooLarge(limit int64, cause error) *policy.Error {
+	return &policy.Error{Status: http.StatusRequestEntityTooLarge, Reason: policy.ReasonRequestEntityTooLarge, Source: policy.SourceRequest, Section: policy.SectionInbound,
 		Message: fmt.Sprintf("Request entity too large: the request body exceeds the limit of %d bytes for this API.", limit), Err: cause}
 }
 
@@ -78,33 +59,12 @@ var errEncodedSlash = errors.New("the request path holds an encoded slash or bac
 
 // errBadPath refuses a request path that cannot be normalised safely
 // (router.CleanPath); cause is shown to the client.
-func errBadPath(cause error) *RequestError {
-	return &RequestError{Status: http.StatusBadRequest, Reason: ReasonInvalidPath, Source: SourceRequest, Section: "inbound",
+func errBadPath(cause error) *policy.Error {
+	return &policy.Error{Status: http.StatusBadRequest, Reason: policy.ReasonInvalidRequestPath, Source: policy.SourceRequest, Section: policy.SectionInbound,
 		Message: "Bad request: " + cause.Error() + ".", Err: cause}
 }
 
-func errHeadersTooLarge(limit int) *RequestError {
-	return &RequestError{Status: http.StatusRequestHeaderFieldsTooLarge, Reason: ReasonHeadersTooLarge, Source: SourceRequest, Section: "inbound",
+func errHeadersTooLarge(limit int) *policy.Error {
+	return &policy.Error{Status: http.StatusRequestHeaderFieldsTooLarge, Reason: policy.ReasonRequestHeaderFieldsTooLarge, Source: policy.SourceRequest, Section: policy.SectionInbound,
 		Message: fmt.Sprintf("Request header fields too large: the request line and headers exceed the limit of %d bytes.", limit)}
-}
-
-// errorBody is APIM's error document.
-type errorBody struct {
-	StatusCode int    `json:"statusCode"`
-	Message    string `json:"message"`
-}
-
-// writeError answers with e in APIM's JSON shape. Nothing must have been
-// written to w yet.
-func writeError(w http.ResponseWriter, e *RequestError) {
-	body, err := json.Marshal(errorBody{StatusCode: e.Status, Message: e.Message})
-	if err != nil { // cannot happen for an int and a string
-		body = []byte(`{"statusCode":500,"message":"Internal server error."}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Del("Content-Encoding")
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(body)
 }

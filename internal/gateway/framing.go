@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+
+	"github.com/portico-gw/portico/internal/policy"
 )
 
 // HTTP/1.1 message framing guard (RFC 9112 §6.1): a request that carries
@@ -29,7 +31,7 @@ import (
 // header blocks (http.DefaultMaxHeaderBytes and the slack it allows).
 const framingMaxLine = http.DefaultMaxHeaderBytes + 4096
 
-var errConflictingFraming = &RequestError{Status: http.StatusBadRequest, Reason: "RequestFramingInvalid", Source: SourceRequest, Section: "inbound",
+var errConflictingFraming = &policy.Error{Status: http.StatusBadRequest, Reason: policy.ReasonRequestFramingInvalid, Source: policy.SourceRequest, Section: policy.SectionInbound,
 	Message: "Bad request: the request carries both Content-Length and Transfer-Encoding."}
 
 // WrapListener returns ln whose connections are followed by the framing
@@ -62,7 +64,7 @@ func framingContext(ctx context.Context, c net.Conn) context.Context {
 // connection that carried both Content-Length and Transfer-Encoding. Every
 // HTTP/1 request that reaches the handler must be passed here once, in
 // order (the handlers of one HTTP/1 connection run one after the other).
-func framingError(r *http.Request) *RequestError {
+func framingError(r *http.Request) *policy.Error {
 	if r.ProtoMajor != 1 {
 		return nil
 	}

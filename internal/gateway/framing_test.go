@@ -15,6 +15,12 @@ import (
 // rawExchange writes raw to the gateway on one connection and reads every
 // response until the gateway closes it (or, closed false, until the
 // read deadline: the connection stayed open).
+// errorBody is APIM's error document, as the gateway answers it.
+type errorBody struct {
+	StatusCode int    `json:"statusCode"`
+	Message    string `json:"message"`
+}
+
 func rawExchange(t *testing.T, e *env, raw string, wait time.Duration) (responses []*http.Response, bodies []string, closed bool) {
 	t.Helper()
 	c, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))

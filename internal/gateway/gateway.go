@@ -436,7 +436,7 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	req.Operation, req.Params = op, req.match.Params[:req.match.NParams]
 	if e := g.authorize(req, r); e != nil {
-		if e.Reason == ReasonKeyNotFound {
+		if e.Reason == policy.ReasonSubscriptionKeyNotFound {
 			// Spelled as APIM spells it (HTTP/1.1 keeps the case; HTTP/2 lowercases).
 			w.Header()["WWW-Authenticate"] = []string{g.wwwAuthenticate(r, api.KeyHeader)}
 		}
@@ -498,9 +498,9 @@ func withPath(r *http.Request, clean string) *http.Request {
 }
 
 // fail ends a request with e.
-func (g *Gateway) fail(w http.ResponseWriter, req *Request, e *RequestError) {
+func (g *Gateway) fail(w http.ResponseWriter, req *Request, e *policy.Error) {
 	req.Err = e
-	writeError(w, e)
+	policy.WriteError(w, e)
 }
 
 // serveStatus answers APIM's probe: 200 once a snapshot is loaded, else 503.
@@ -520,8 +520,8 @@ func (g *Gateway) record(h *handled) {
 	end := time.Now()
 	status := w.status
 	switch {
-	case req.Err != nil && req.Err.Status == StatusClientClosedRequest:
-		status = StatusClientClosedRequest
+	case req.Err != nil && req.Err.Status == policy.StatusClientClosedRequest:
+		status = policy.StatusClientClosedRequest
 	case status == 0 && req.BackendStatus == http.StatusSwitchingProtocols:
 		status = http.StatusSwitchingProtocols
 	case status == 0:

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httputil"
@@ -15,16 +14,6 @@ import (
 
 	"github.com/portico-gw/portico/internal/policy"
 )
-
-// Reasons of the policy path.
-const (
-	ReasonPolicyNotCompiled = "PolicyConfigurationError"
-	msgInternal             = "Internal server error"
-)
-
-func errPolicyNotCompiled(err error) *RequestError {
-	return &RequestError{Status: http.StatusInternalServerError, Reason: ReasonPolicyNotCompiled, Message: msgInternal, Err: err, Source: SourceConfiguration, Section: "inbound"}
-}
 
 // runPolicies serves a request whose operation has a non-trivial effective
 // policy: it builds the policy context (the outbound request starts as the
@@ -52,10 +41,11 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	if req.Product != nil {
 		c.Product = policy.ProductInfo{ID: req.Product.ID, Name: req.Product.DisplayName}
 	}
+	// The policies start from the request the fast path would send, before
+	// finishOutbound (see forward.go).
 	c.Request = policy.Request{Method: r.Method, Backend: api.ServiceURL, Path: req.Rest,
-		RawQuery: removeQueryParam(r.URL.RawQuery, api.KeyQuery), Header: r.Header.Clone()}
-	c.Request.Header.Del(api.KeyHeader)
-	c.Request.Header.Del(HeaderDebugAuthorization)
+		RawQuery: backendQuery(r, api), Header: r.Header.Clone()}
+	seedOutbound(c.Request.Header, r, api)
 	c.Trace = func(source, severity, msg string) {
 		g.log.Debug("policy trace", "request_id", req.ID, "source", source, "severity", severity, "message", msg)
 	}
@@ -77,11 +67,8 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	}
 
 	if le := c.LastError; le != nil {
-		if req.trace != nil {
-			req.trace.lastErrorPath = le.Path
-		}
-		req.Err = &RequestError{Status: le.Status, Reason: le.Reason, Message: le.Message, Err: le.Err, Source: le.Source, Section: le.Section}
-		if le.Status == StatusClientClosedRequest {
+		req.Err = le
+		if le.Status == policy.StatusClientClosedRequest {
 			c.Response.Body.Close()
 			return
 		}
@@ -149,16 +136,24 @@ type forwarder struct {
 	r   *http.Request
 }
 
-// Forward implements policy.Backend. Upgrade requests (WebSocket) are
-// handed to the streaming proxy as they are, which answers the client
-// directly: request edits of inbound policies and outbound policies do not
-// apply to them.
+// Forward implements policy.Backend with the forwarding core (forward.go):
+// c.Request, as the policies left it, is sent to the backend resolveBackend
+// picks and finished by finishOutbound; a failure is mapped by
+// backendError. Upgrade requests (WebSocket) are handed to the streaming
+// proxy as they are, which answers the client directly: request edits of
+// inbound policies and outbound policies do not apply to them.
+//
+// A failure is the forward-request step's: it is returned without Source
+// and Section, so that the runner locates it at that step
+// (context.LastError.Source "forward-request", its Path and PolicyId), as
+// APIM does.
 func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 	if up := f.r.Header.Get("Upgrade"); up != "" && !strings.EqualFold(up, "h2c") {
 		f.g.proxy.ServeHTTP(f.w, f.r)
 		c.Response.Sent = true
 		if e := f.req.Err; e != nil {
-			return &policy.Error{Status: e.Status, Reason: e.Reason, Message: e.Message, Err: e.Err}
+			le := *e
+			return stepError(&le)
 		}
 		return nil
 	}
@@ -173,24 +168,20 @@ func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 	}
 	body, n := c.Request.Body.Reader()
 	out := &http.Request{
-		Method: c.Request.Method, URL: c.Request.URL(), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Method: c.Request.Method, URL: &url.URL{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: c.Request.Header.Clone(), Body: body, ContentLength: n,
 	}
 	if n == 0 {
 		out.Body = http.NoBody
 	}
 	out = out.WithContext(ctx)
-	removeHopHeaders(out.Header)
-	if h := out.Header.Get("Host"); h != "" {
-		out.Host = h
-		out.Header.Del("Host")
+	if out.Header == nil {
+		out.Header = http.Header{}
 	}
-	pr := &httputil.ProxyRequest{In: f.r, Out: out}
-	pr.SetXForwarded()
-	out.Header.Set("X-Request-Id", f.req.ID)
-	propagate(f.req, out.Header)
+	t := f.g.resolveBackend(f.req, c.Request.Backend, c.Request.Proxy)
+	finishOutbound(&httputil.ProxyRequest{In: f.r, Out: out}, f.req, t, c.Request.Path, c.Request.RawQuery, false)
 
-	rt := backendTransport{g: f.g, proxy: c.Request.Proxy}
+	rt := backendTransport{g: f.g}
 	res, err := rt.RoundTrip(out)
 	for hops := 0; err == nil && c.Request.FollowRedirects && hops < maxRedirects; hops++ {
 		next := redirectRequest(out, res, replay)
@@ -204,34 +195,20 @@ func (f *forwarder) Forward(c *policy.Context, timeout time.Duration) error {
 	}
 	if err != nil {
 		cancel()
-		return f.forwardError(err, timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded))
+		return stepError(f.g.backendError(f.w, f.req, f.r, ctx, err))
 	}
-	f.req.BackendStatus = res.StatusCode
-	removeHopHeaders(res.Header)
-	res.Header.Del("X-Request-Id")
+	backendResponded(f.req, res)
+	removeHopHeaders(res.Header) // httputil.ReverseProxy does this on the fast path
 	c.Response.StatusCode, c.Response.Header = res.StatusCode, res.Header
 	c.Response.Body.SetStream(cancelOnClose{res.Body, cancel}, res.ContentLength)
 	return nil
 }
 
-// forwardError maps a failed exchange as the plain proxy path does.
-func (f *forwarder) forwardError(err error, timedOut bool) *policy.Error {
-	if e := f.req.body.fault(f.r.Context().Err()); e != nil {
-		f.w.Header().Set("Connection", "close")
-		return &policy.Error{Status: e.Status, Reason: e.Reason, Message: e.Message, Err: err}
-	}
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.Is(f.r.Context().Err(), context.Canceled):
-		return &policy.Error{Status: StatusClientClosedRequest, Reason: policy.ReasonClientConnectionFailure, Message: "client closed the request", Err: err}
-	case errors.As(err, &mbe):
-		e := errBodyTooLarge(mbe.Limit, err)
-		return &policy.Error{Status: e.Status, Reason: e.Reason, Message: e.Message, Err: err}
-	case timedOut || errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return &policy.Error{Status: http.StatusGatewayTimeout, Reason: policy.ReasonTimeout, Message: msgTimeout, Err: err}
-	}
-	f.g.log.Warn("backend request failed", "request_id", f.req.ID, "api", f.req.API.ID, "status", http.StatusBadGateway, "err", err)
-	return &policy.Error{Status: http.StatusBadGateway, Reason: policy.ReasonBackendConnectionFailure, Message: msgBadGateway, Err: err}
+// stepError hands e, a failure of the forward-request step, to the runner,
+// which locates it (see Forward).
+func stepError(e *policy.Error) *policy.Error {
+	e.Source, e.Section = "", ""
+	return e
 }
 
 // cancelOnClose ends the exchange's timeout context once the body is done.
@@ -244,22 +221,6 @@ func (c cancelOnClose) Close() error {
 	err := c.ReadCloser.Close()
 	c.cancel()
 	return err
-}
-
-// hopHeaders are removed between hops (RFC 9110, section 7.6.1).
-var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
-
-func removeHopHeaders(h http.Header) {
-	for _, f := range h["Connection"] {
-		for _, sf := range strings.Split(f, ",") {
-			if sf = strings.TrimSpace(sf); sf != "" {
-				h.Del(sf)
-			}
-		}
-	}
-	for _, k := range hopHeaders {
-		h.Del(k)
-	}
 }
 
 func clientIP(remote string) netip.Addr {

@@ -1,15 +1,11 @@
 package gateway
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,113 +27,56 @@ func (g *Gateway) newProxy() *httputil.ReverseProxy {
 	}
 }
 
-// rewrite builds the outbound request: serviceUrl + the rest of the path
-// after the API path + the query without the subscription key parameter;
-// the key header removed; X-Forwarded-For (appended to the inbound chain),
-// -Host and -Proto and X-Request-Id set. It never modifies pr.In.
+// rewrite builds the fast path's outbound request with the forwarding
+// core (forward.go): the inbound request seeded by seedOutbound, sent to
+// the API's service URL (resolveBackend) with the rest of the path after
+// the API path and the query without the subscription key parameter, and
+// finished by finishOutbound. It never modifies pr.In.
 func (g *Gateway) rewrite(pr *httputil.ProxyRequest) {
 	req := FromContext(pr.In.Context())
 	api := req.API
-	target := api.ServiceURL
-	out := pr.Out
-
-	out.URL.Scheme = target.Scheme
-	out.URL.Host = target.Host
-	out.URL.User = nil
-	escaped := policy.JoinPath(target.EscapedPath(), req.Rest)
-	if p, err := url.PathUnescape(escaped); err == nil {
-		out.URL.Path, out.URL.RawPath = p, escaped
-	} else {
-		out.URL.Path, out.URL.RawPath = escaped, ""
-	}
-	q := removeQueryParam(out.URL.RawQuery, api.KeyQuery)
-	switch {
-	case target.RawQuery == "":
-	case q == "":
-		q = target.RawQuery
-	default:
-		q = target.RawQuery + "&" + q
-	}
-	out.URL.RawQuery = q
-	out.Host = "" // the backend's own host, as APIM sends it
-
-	out.Header.Del(api.KeyHeader)
-	out.Header.Del(HeaderDebugAuthorization)
-	if strings.EqualFold(out.Header.Get("Upgrade"), "h2c") {
-		// An HTTP/2 upgrade is about this hop only: serve it as HTTP/1.1.
-		out.Header.Del("Upgrade")
-		out.Header.Del("Connection")
-	}
-	if prior, ok := pr.In.Header["X-Forwarded-For"]; ok {
-		out.Header["X-Forwarded-For"] = slices.Clone(prior) // SetXForwarded appends the client to it
-	}
-	pr.SetXForwarded()
-	out.Header.Set("X-Request-Id", req.ID)
-	propagate(req, out.Header)
+	seedOutbound(pr.Out.Header, pr.In, api)
+	t := g.resolveBackend(req, api.ServiceURL, nil)
+	finishOutbound(pr, req, t, req.Rest, backendQuery(pr.In, api), true)
 }
 
-// modifyResponse records the backend's status and drops its X-Request-Id:
-// the gateway's own id is already in the response headers.
+// modifyResponse records the backend's answer (backendResponded).
 func modifyResponse(res *http.Response) error {
 	if req := FromContext(res.Request.Context()); req != nil {
-		req.BackendStatus = res.StatusCode
+		backendResponded(req, res)
 	}
-	res.Header.Del("X-Request-Id")
 	return nil
 }
 
-// proxyError answers a request that could not be forwarded: 408 or 400
-// when reading the client's body failed (see clientBody.fault), 413 when the
-// body went over the limit, 504 on a timeout, 502 otherwise. When the client
-// went away nothing is written.
+// proxyError answers a request that could not be forwarded, as
+// backendError maps the failure; when the client went away nothing is
+// written.
 func (g *Gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	req := FromContext(r.Context())
-	var e *RequestError
-	var mbe *http.MaxBytesError
-	if e = req.body.fault(r.Context().Err()); e != nil {
-		// The client's body failed (stalled past the read timeout, or a
-		// broken chunked encoding): its fault, not the backend's.
-		req.Err = e
-		w.Header().Set("Connection", "close")
-		writeError(w, e)
-		return
-	}
-	switch {
-	case errors.Is(r.Context().Err(), context.Canceled):
-		req.Err = &RequestError{Status: StatusClientClosedRequest, Reason: ReasonClientDisconnected, Message: "client closed the request", Err: err, Source: SourceClient, Section: "backend"}
-		return
-	case errors.As(err, &mbe):
-		e = errBodyTooLarge(mbe.Limit, err)
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		e = &RequestError{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout, Message: msgTimeout, Err: err, Source: SourceForwardRequest, Section: "backend"}
-	default:
-		e = &RequestError{Status: http.StatusBadGateway, Reason: ReasonBackendConnection, Message: msgBadGateway, Err: err, Source: SourceForwardRequest, Section: "backend"}
-	}
+	e := g.backendError(w, req, r, r.Context(), err)
 	req.Err = e
-	if e.Status >= 500 {
-		g.log.Warn("backend request failed", "request_id", req.ID, "api", req.API.ID, "status", e.Status, "err", err)
+	if e.Status != policy.StatusClientClosedRequest {
+		policy.WriteError(w, e)
 	}
-	writeError(w, e)
 }
 
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// backendTransport sends each outbound request through the pooled transport
-// of its backend origin (and HTTP proxy, when the proxy policy set one) and
-// times it.
+// backendTransport sends each outbound request of both paths through the
+// pooled transport of its backend origin, reached through the HTTP proxy of
+// the request's backendTarget when it has one, and times it.
 type backendTransport struct {
-	g     *Gateway
-	proxy *url.URL // nil: direct
+	g *Gateway
 }
 
 func (t backendTransport) RoundTrip(out *http.Request) (*http.Response, error) {
-	rt := t.g.pool.get(out.URL.Scheme, out.URL.Host, t.proxy)
+	req := FromContext(out.Context())
+	var proxy *url.URL
+	if req != nil {
+		proxy = req.target.Proxy
+	}
+	rt := t.g.pool.get(out.URL.Scheme, out.URL.Host, proxy)
 	start := time.Now()
 	res, err := rt.RoundTrip(out)
-	if req := FromContext(out.Context()); req != nil && req.API != nil {
+	if req != nil && req.API != nil {
 		d := time.Since(start)
 		t.g.metrics.backend.WithLabelValues(req.API.ID).Observe(d.Seconds())
 		// RoundTrip runs on the goroutine serving the request, which owns req.

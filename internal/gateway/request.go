@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/router"
 	"github.com/portico-gw/portico/internal/snapshot"
 )
@@ -58,8 +59,10 @@ type Request struct {
 	// Rest is the escaped request path after the API path, starting with '/'.
 	Rest string
 
-	// Err is the error the request ended with, or nil (APIM's LastError).
-	Err *RequestError
+	// Err is the error the request ended with, or nil: the gateway's own,
+	// the one backendError mapped, or the pipeline's Context.LastError
+	// (APIM's LastError).
+	Err *policy.Error
 	// BackendStatus is the status the backend answered with; 0 when the
 	// request never reached it.
 	BackendStatus int
@@ -68,9 +71,10 @@ type Request struct {
 	BackendTime time.Duration
 	BackendURL  *url.URL
 
-	match router.Match
-	trace *tracer    // the policy debugger's, when the request is traced
-	spans *spanState // the exported spans, when Config.Spans is set
+	match  router.Match
+	target backendTarget // the backend of the current exchange (resolveBackend)
+	trace  *tracer       // the policy debugger's, when the request is traced
+	spans  *spanState    // the exported spans, when Config.Spans is set
 
 	body *clientBody // the inbound body as read; nil without one
 }
@@ -83,34 +87,3 @@ func FromContext(ctx context.Context) *Request {
 	r, _ := ctx.Value(ctxKey{}).(*Request)
 	return r
 }
-
-// RequestError is the one error type of request handling: the status and
-// message the client gets (in APIM's JSON shape), a stable reason for
-// telemetry and policies, and the cause, which is never shown to clients.
-type RequestError struct {
-	// Status is the HTTP status sent to the client.
-	Status int
-	// Reason is a short stable identifier, e.g. "SubscriptionKeyNotFound".
-	Reason string
-	// Source and Section say where the error arose, as APIM's
-	// context.LastError: a policy name or a gateway stage ("configuration",
-	// "authorization", "request", "forward-request", "gateway", "client"),
-	// and "inbound", "backend", "outbound" or "on-error".
-	Source  string
-	Section string
-	// Message is the client-facing message.
-	Message string
-	// Err is the underlying cause, or nil.
-	Err error
-}
-
-// Error returns the reason, the message and the cause.
-func (e *RequestError) Error() string {
-	if e.Err != nil {
-		return e.Reason + ": " + e.Message + ": " + e.Err.Error()
-	}
-	return e.Reason + ": " + e.Message
-}
-
-// Unwrap returns the cause.
-func (e *RequestError) Unwrap() error { return e.Err }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/portico-gw/portico/internal/policy"
 )
 
 // authorize applies APIM's subscription rules to a routed request and
@@ -16,7 +18,7 @@ import (
 // silently ignored. Without a key the call passes when the API does not
 // require a subscription or a published product that does not require one
 // contains it.
-func (g *Gateway) authorize(req *Request, r *http.Request) *RequestError {
+func (g *Gateway) authorize(req *Request, r *http.Request) *policy.Error {
 	api := req.API
 	key, found := subscriptionKey(r.Header, r.URL.RawQuery, api.KeyHeader, api.KeyQuery)
 	if found {

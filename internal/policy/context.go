@@ -40,8 +40,10 @@ type Context struct {
 	Response Response
 	// Variables are context.Variables.
 	Variables map[string]any
-	// LastError is set when the request went to on-error.
-	LastError *LastError
+	// LastError is set when the request went to on-error: the failing
+	// step's error, located (Source, Section, Path, PolicyID) and with its
+	// Status set. It is APIM's context.LastError.
+	LastError *Error
 
 	// API, Operation, Product, Subscription and User describe what the
 	// request matched; empty when there is none.

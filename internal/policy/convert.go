@@ -28,9 +28,9 @@ func (c *Context) message() (*Body, http.Header) {
 // client's fault in inbound, the gateway's otherwise.
 func bodyError(c *Context, source, msg string, err error) *Error {
 	if c.section == inbound {
-		return &Error{Status: http.StatusBadRequest, Source: source, Reason: "InvalidRequestBody", Message: msg, Err: err}
+		return &Error{Status: http.StatusBadRequest, Source: source, Reason: ReasonInvalidRequestBody, Message: msg, Err: err}
 	}
-	return &Error{Status: http.StatusInternalServerError, Source: source, Reason: "InvalidResponseBody", Message: msg, Err: err}
+	return &Error{Status: http.StatusInternalServerError, Source: source, Reason: ReasonInvalidResponseBody, Message: msg, Err: err}
 }
 
 // findAndReplace is <find-and-replace from to/>: every occurrence of from in

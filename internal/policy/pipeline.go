@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -131,52 +130,24 @@ func runSteps(c *Context, steps []Step) error {
 }
 
 // fail records err as LastError, sets the default error response and runs
-// on-error.
+// on-error. LastError is a located copy of the step's error: steps may
+// return shared *Error values, which are never modified.
 func (p *Pipeline) fail(c *Context, err error) {
 	l := err.(*located)
-	e := l.err
-	src := e.Source
-	if src == "" {
-		src = l.info.Name
+	le := *l.err
+	if le.Source == "" {
+		le.Source = l.info.Name
 	}
-	status := e.Status
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	c.LastError = &LastError{Source: src, Reason: e.Reason, Message: e.Message, Section: l.section.String(),
-		Path: l.info.Path, PolicyID: l.info.ID, Status: status, Err: e.Err}
-	setErrorResponse(c, status, e)
+	le.Status = le.StatusCode()
+	le.Section, le.Path, le.PolicyID = l.section.String(), l.info.Path, l.info.ID
+	c.LastError = &le
+	setErrorResponse(c, &le)
 	c.section, c.stopped = onError, false
 	if err := runSteps(c, p.sections[onError]); err != nil {
 		// A failing on-error answers with its own error, keeping LastError.
-		oe := err.(*located).err
-		st := oe.Status
-		if st == 0 {
-			st = http.StatusInternalServerError
-		}
-		setErrorResponse(c, st, oe)
+		setErrorResponse(c, err.(*located).err)
 	}
 	c.stopped = true
-}
-
-// setErrorResponse makes c.Response APIM's JSON error for e.
-func setErrorResponse(c *Context, status int, e *Error) {
-	msg := e.Message
-	if status >= 500 && status != http.StatusBadGateway && status != http.StatusGatewayTimeout && status != http.StatusServiceUnavailable {
-		msg = "Internal server error"
-	}
-	c.Response.reset(status)
-	for k, vs := range e.Header {
-		c.Response.Header[k] = vs
-	}
-	c.Response.Header.Set("Content-Type", "application/json")
-	c.Response.Body.Set(ErrorBody(status, msg))
-}
-
-// ErrorBody is APIM's error document {"statusCode":…,"message":…}.
-func ErrorBody(status int, message string) []byte {
-	m, _ := json.Marshal(message)
-	return []byte(`{"statusCode":` + strconv.Itoa(status) + `,"message":` + string(m) + `}`)
 }
 
 // describer is implemented by steps that describe their configuration in

@@ -32,7 +32,6 @@ package policy
 
 import (
 	"fmt"
-	"net/http"
 )
 
 // Section names.
@@ -109,70 +108,4 @@ func (e *CompileError) Error() string {
 		s += fmt.Sprintf(" (line %d, column %d)", e.Line, e.Col)
 	}
 	return s
-}
-
-// Predefined error reasons, as APIM names them.
-const (
-	ReasonSubscriptionKeyNotFound   = "SubscriptionKeyNotFound"
-	ReasonSubscriptionKeyInvalid    = "SubscriptionKeyInvalid"
-	ReasonOperationNotFound         = "OperationNotFound"
-	ReasonBackendConnectionFailure  = "BackendConnectionFailure"
-	ReasonClientConnectionFailure   = "ClientConnectionFailure"
-	ReasonExpressionValueEvaluation = "ExpressionValueEvaluationFailure"
-	ReasonRateLimitExceeded         = "RateLimitExceeded"
-	ReasonQuotaExceeded             = "QuotaExceeded"
-	ReasonCallerIPNotAllowed        = "CallerIpNotAllowed"
-	ReasonHeaderNotFound            = "HeaderNotFound"
-	ReasonHeaderValueNotAllowed     = "HeaderValueNotAllowed"
-	ReasonTimeout                   = "Timeout"
-	ReasonTokenNotPresent           = "TokenNotPresent"
-	ReasonTokenInvalid              = "TokenInvalid"
-	ReasonTokenSignatureInvalid     = "TokenSignatureInvalid"
-	ReasonTokenAudienceNotAllowed   = "TokenAudienceNotAllowed"
-	ReasonTokenIssuerNotAllowed     = "TokenIssuerNotAllowed"
-	ReasonTokenExpired              = "TokenExpired"
-	ReasonTokenClaimNotFound        = "TokenClaimNotFound"
-	ReasonTokenClaimValueNotAllowed = "TokenClaimValueNotAllowed"
-	ReasonConcurrencyLimitExceeded  = "ConcurrencyLimitExceeded"
-)
-
-// Error is the error a step fails with. Status and Message make the default
-// response sent when on-error does not answer; Header adds to it (e.g.
-// Retry-After). Fields of the location (Section, Path, PolicyID) are filled
-// by the runner.
-type Error struct {
-	Status  int
-	Source  string
-	Reason  string
-	Message string
-	Header  http.Header
-	// Err is the cause; it is never sent to clients.
-	Err error
-}
-
-// Error returns the reason, message and cause.
-func (e *Error) Error() string {
-	s := e.Source + ": " + e.Reason + ": " + e.Message
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// LastError is APIM's context.LastError: the error that sent the request to
-// on-error.
-type LastError struct {
-	Source   string
-	Reason   string
-	Message  string
-	Section  string
-	Path     string
-	PolicyID string
-	// Status is the status of the default error response.
-	Status int
-	// Err is the cause; it is never sent to clients.
-	Err error
 }

@@ -60,7 +60,7 @@ func (s *forwardRequest) Apply(c *Context) error {
 		return err
 	}
 	if s.failOnError && c.Response.StatusCode >= 400 {
-		return &Error{Status: c.Response.StatusCode, Reason: "BackendErrorStatusCode",
+		return &Error{Status: c.Response.StatusCode, Reason: ReasonBackendErrorStatusCode,
 			Message: fmt.Sprintf("The backend answered with status %d.", c.Response.StatusCode)}
 	}
 	return nil

@@ -164,16 +164,12 @@ func exprError(err error) *Error {
 	case errors.Is(err, context.Canceled):
 		// The client went away or the gateway is stopping: nobody will
 		// read the answer.
-		return &Error{Status: statusClientClosedRequest, Reason: ReasonClientConnectionFailure,
+		return &Error{Status: StatusClientClosedRequest, Reason: ReasonClientConnectionFailure,
 			Message: "The request was cancelled while a policy expression was evaluated.", Err: err}
 	}
 	return &Error{Status: http.StatusInternalServerError, Reason: ReasonExpressionValueEvaluation,
 		Message: "Expression evaluation failed. " + err.Error(), Err: err}
 }
-
-// statusClientClosedRequest is the status the gateway records (and never
-// sends) for a request whose client went away.
-const statusClientClosedRequest = 499
 
 // toString formats an expression result as C# ToString() would for the
 // common types.
