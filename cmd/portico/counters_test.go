@@ -47,10 +47,13 @@ func TestRedisSharesCountersAndCache(t *testing.T) {
 		}
 		key := "cmd-test-" + time.Now().Format(time.RFC3339Nano)
 		var pc policy.Cache = rc
-		pc.Set(key, []byte("v"), time.Minute, time.Now())
-		defer pc.Delete(key)
-		if v, ok := pc.Get(key, time.Now()); !ok || string(v) != "v" {
-			t.Fatalf("get = %q %v", v, ok)
+		ctx := context.Background()
+		if err := pc.Set(ctx, key, []byte("v"), time.Minute, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Delete(ctx, key) //nolint:errcheck // ctx does not end
+		if v, ok, err := pc.Get(ctx, key, time.Now()); !ok || err != nil || string(v) != "v" {
+			t.Fatalf("get = %q %v %v", v, ok, err)
 		}
 	})
 }

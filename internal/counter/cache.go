@@ -89,61 +89,77 @@ func redisOptions(o *Options) (*redis.Options, error) {
 	opts.ReadTimeout, opts.WriteTimeout, opts.DialTimeout, opts.PoolTimeout = o.Timeout, o.Timeout, 2*o.Timeout, o.Timeout
 	opts.PoolSize = o.PoolSize
 	opts.MaxRetries = 0
+	opts.ContextTimeoutEnabled = true // the request's deadline bounds socket I/O too
 	return opts, nil
 }
 
 // Get implements policy.Cache. Expiry is Redis's (the entry's TTL); now
-// only matters for the local fallback.
-func (c *Cache) Get(key string, now time.Time) ([]byte, bool) {
+// only matters for the local fallback. When ctx ends before Redis answers
+// it returns ctx's error at once.
+func (c *Cache) Get(ctx context.Context, key string, now time.Time) ([]byte, bool, error) {
 	if c.usable(time.Now()) {
-		ctx, cancel := c.call()
-		defer cancel()
-		b, err := c.client.Get(ctx, c.prefix+key).Bytes()
+		var b []byte
+		err := c.call(ctx, func(ctx context.Context) (err error) {
+			b, err = c.client.Get(ctx, c.prefix+key).Bytes()
+			return err
+		})
 		switch {
 		case err == nil:
 			c.ok()
-			return b, true
+			return b, true, nil
 		case errors.Is(err, redis.Nil):
 			c.ok()
-			return nil, false
+			return nil, false, nil
+		case ended(ctx, err):
+			return nil, false, ctx.Err()
 		}
 		c.fail(err)
 	}
-	return c.local.Get(key, now)
+	return c.local.Get(ctx, key, now)
 }
 
 // Set implements policy.Cache: the value is stored with ttl (rounded up to
 // a millisecond); a value over MaxValueBytes or a ttl <= 0 removes key.
-func (c *Cache) Set(key string, value []byte, ttl time.Duration, now time.Time) {
+// Like Get it returns ctx's error when ctx ends first.
+func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration, now time.Time) error {
 	if ttl <= 0 || len(value) > c.maxValue {
-		c.Delete(key)
-		return
+		return c.Delete(ctx, key)
 	}
 	if c.usable(time.Now()) {
-		ctx, cancel := c.call()
-		defer cancel()
-		err := c.client.Set(ctx, c.prefix+key, value, max(ttl.Round(time.Millisecond), time.Millisecond)).Err()
+		err := c.call(ctx, func(ctx context.Context) error {
+			return c.client.Set(ctx, c.prefix+key, value, max(ttl.Round(time.Millisecond), time.Millisecond)).Err()
+		})
 		if err == nil {
 			c.ok()
-			c.local.Delete(key)
-			return
+			return c.local.Delete(ctx, key)
+		}
+		if ended(ctx, err) {
+			return ctx.Err()
 		}
 		c.fail(err)
 	}
-	c.local.Set(key, value, ttl, now)
+	return c.local.Set(ctx, key, value, ttl, now)
 }
 
-// Delete implements policy.Cache.
-func (c *Cache) Delete(key string) {
-	c.local.Delete(key)
+// Delete implements policy.Cache; like Get it returns ctx's error when ctx
+// ends first (the local copy of key is removed already).
+func (c *Cache) Delete(ctx context.Context, key string) error {
+	if err := c.local.Delete(ctx, key); err != nil {
+		return err
+	}
 	if !c.usable(time.Now()) {
-		return
+		return nil
 	}
-	ctx, cancel := c.call()
-	defer cancel()
-	if err := c.client.Del(ctx, c.prefix+key).Err(); err != nil {
+	err := c.call(ctx, func(ctx context.Context) error {
+		return c.client.Del(ctx, c.prefix+key).Err()
+	})
+	switch {
+	case err == nil:
+		c.ok()
+	case ended(ctx, err):
+		return ctx.Err()
+	default:
 		c.fail(err)
-		return
 	}
-	c.ok()
+	return nil
 }

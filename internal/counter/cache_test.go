@@ -78,13 +78,13 @@ func TestSharedCache(t *testing.T) {
 		})
 	}
 	t.Run("entries carry their TTL", func(t *testing.T) {
-		a.Set("ttl", []byte("v"), 50*time.Millisecond, time.Now())
-		if v, ok := b.Get("ttl", time.Now()); !ok || string(v) != "v" {
+		a.Set(context.Background(), "ttl", []byte("v"), 50*time.Millisecond, time.Now())
+		if v, ok, _ := b.Get(context.Background(), "ttl", time.Now()); !ok || string(v) != "v" {
 			t.Fatalf("get = %q %v", v, ok)
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			if _, ok := b.Get("ttl", time.Now()); !ok {
+			if _, ok, _ := b.Get(context.Background(), "ttl", time.Now()); !ok {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -108,8 +108,8 @@ func TestCacheFallback(t *testing.T) {
 	if v := runPolicy(t, c, `<cache-lookup-value key="k" variable-name="v"/>`)["v"]; v != "local" {
 		t.Fatalf("lookup = %#v", v)
 	}
-	c.Delete("k")
-	if _, ok := c.Get("k", time.Now()); ok {
+	c.Delete(context.Background(), "k")
+	if _, ok, _ := c.Get(context.Background(), "k", time.Now()); ok {
 		t.Fatal("deleted entry found")
 	}
 }

@@ -92,9 +92,45 @@ func (l *link) Close() error {
 // Fallback reports whether the link answers locally because Redis failed.
 func (l *link) Fallback() bool { return l.down.Load() }
 
-// call returns the context of one Redis call, bounded by the timeout.
-func (l *link) call() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), l.timeout)
+// call runs f, one Redis call, under ctx (the request's context) bounded
+// by the link's timeout. It returns f's error, or ctx's as soon as ctx ends:
+// f then finishes on its own within the timeout (its connection is not
+// reused half-read) and its results must not be read. The request's
+// deadline also bounds the socket reads and writes (the client has
+// ContextTimeoutEnabled). A ctx that cannot end (context.WithoutCancel)
+// runs f on the caller's goroutine.
+func (l *link) call(ctx context.Context, f func(ctx context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, l.timeout)
+	if ctx.Done() == nil {
+		defer cancel()
+		return f(cctx)
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer cancel()
+		done <- f(cctx)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-done: // finished as ctx ended: keep the answer
+			return err
+		default:
+			return ctx.Err()
+		}
+	}
+}
+
+// ended reports whether err came from the end of the request's context
+// rather than from Redis: such a call is not a Redis failure and does not
+// count towards the fallback.
+func ended(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil
 }
 
 // usable reports whether to try Redis now: always, unless the link fell

@@ -120,77 +120,100 @@ func (r *Redis) key(k string) string {
 	return r.prefix + strings.ReplaceAll(k, " ", "_")
 }
 
-// Take implements policy.Counters.
-func (r *Redis) Take(key string, n, limit int64, period time.Duration, now time.Time) (bool, int64, time.Time) {
+// Take implements policy.Counters. When ctx ends before Redis answers it
+// returns ctx's error at once, without counting locally (the script may
+// still have run on the server).
+func (r *Redis) Take(ctx context.Context, key string, n, limit int64, period time.Duration, now time.Time) (bool, int64, time.Time, error) {
 	if r.usable(now) {
-		ctx, cancel := r.call()
-		defer cancel()
-		res, err := takeScript.Run(ctx, r.client, []string{r.key("c:" + key)}, n, limit, max(period.Milliseconds(), 1)).Int64Slice()
+		var res []int64
+		err := r.call(ctx, func(ctx context.Context) (err error) {
+			res, err = takeScript.Run(ctx, r.client, []string{r.key("c:" + key)}, n, limit, max(period.Milliseconds(), 1)).Int64Slice()
+			return err
+		})
 		if err == nil && len(res) == 3 {
 			r.ok()
-			return res[0] == 1, res[1], now.Add(time.Duration(res[2]) * time.Millisecond)
+			return res[0] == 1, res[1], now.Add(time.Duration(res[2]) * time.Millisecond), nil
+		}
+		if ended(ctx, err) {
+			return false, 0, time.Time{}, ctx.Err()
 		}
 		if err == nil {
 			err = fmt.Errorf("unexpected script result %v", res)
 		}
 		r.fail(err)
 	}
-	return r.local.Take(key, n, limit, period, now)
+	return r.local.Take(ctx, key, n, limit, period, now)
 }
 
-// Peek implements policy.Counters.
-func (r *Redis) Peek(key string, period time.Duration, now time.Time) (int64, time.Time) {
+// Peek implements policy.Counters; like Take it returns ctx's error when
+// ctx ends first.
+func (r *Redis) Peek(ctx context.Context, key string, period time.Duration, now time.Time) (int64, time.Time, error) {
 	if r.usable(now) {
-		ctx, cancel := r.call()
-		defer cancel()
-		k := r.key("c:" + key)
-		pipe := r.client.Pipeline()
-		get := pipe.Get(ctx, k)
-		ttl := pipe.PTTL(ctx, k)
-		_, err := pipe.Exec(ctx)
-		if err == nil || err == redis.Nil {
-			r.ok()
-			n, _ := get.Int64()
-			left := ttl.Val()
-			if left < 0 {
-				return 0, now.Add(period)
+		var n int64
+		var left time.Duration
+		err := r.call(ctx, func(ctx context.Context) error {
+			k := r.key("c:" + key)
+			pipe := r.client.Pipeline()
+			get := pipe.Get(ctx, k)
+			ttl := pipe.PTTL(ctx, k)
+			if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+				return err
 			}
-			return n, now.Add(left)
+			n, _ = get.Int64()
+			left = ttl.Val()
+			return nil
+		})
+		if err == nil {
+			r.ok()
+			if left < 0 {
+				return 0, now.Add(period), nil
+			}
+			return n, now.Add(left), nil
+		}
+		if ended(ctx, err) {
+			return 0, time.Time{}, ctx.Err()
 		}
 		r.fail(err)
 	}
-	return r.local.Peek(key, period, now)
+	return r.local.Peek(ctx, key, period, now)
 }
 
 // slotTTL bounds how long a concurrency slot outlives its request.
 const slotTTL = 10 * time.Minute
 
-// Acquire implements policy.Counters.
-func (r *Redis) Acquire(key string, max int64) bool {
+// Acquire implements policy.Counters; like Take it returns ctx's error
+// when ctx ends first.
+func (r *Redis) Acquire(ctx context.Context, key string, max int64) (bool, error) {
 	if r.usable(time.Now()) {
-		ctx, cancel := r.call()
-		defer cancel()
-		n, err := acquireScript.Run(ctx, r.client, []string{r.key("s:" + key)}, max, slotTTL.Milliseconds()).Int64()
+		var n int64
+		err := r.call(ctx, func(ctx context.Context) (err error) {
+			n, err = acquireScript.Run(ctx, r.client, []string{r.key("s:" + key)}, max, slotTTL.Milliseconds()).Int64()
+			return err
+		})
 		if err == nil {
 			r.ok()
-			return n == 1
+			return n == 1, nil
+		}
+		if ended(ctx, err) {
+			return false, ctx.Err()
 		}
 		r.fail(err)
 	}
-	if r.local.Acquire(key, max) {
+	if ok, _ := r.local.Acquire(ctx, key, max); ok {
 		r.heldMu.Lock()
 		if r.held == nil {
 			r.held = map[string]int{}
 		}
 		r.held[key]++
 		r.heldMu.Unlock()
-		return true
+		return true, nil
 	}
-	return false
+	return false, nil
 }
 
-// Release implements policy.Counters.
-func (r *Redis) Release(key string) {
+// Release implements policy.Counters. It runs to its end (within the
+// timeout) even when ctx has ended, so that the slot comes back.
+func (r *Redis) Release(ctx context.Context, key string) {
 	r.heldMu.Lock()
 	local := r.held[key] > 0
 	if local {
@@ -200,12 +223,13 @@ func (r *Redis) Release(key string) {
 	}
 	r.heldMu.Unlock()
 	if local {
-		r.local.Release(key)
+		r.local.Release(ctx, key)
 		return
 	}
-	ctx, cancel := r.call()
-	defer cancel()
-	if err := releaseScript.Run(ctx, r.client, []string{r.key("s:" + key)}).Err(); err != nil {
+	err := r.call(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		return releaseScript.Run(ctx, r.client, []string{r.key("s:" + key)}).Err()
+	})
+	if err != nil {
 		r.fail(err)
 	}
 }

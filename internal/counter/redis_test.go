@@ -45,7 +45,7 @@ func TestSharedLimitIsExact(t *testing.T) {
 				wg.Add(1)
 				go func(g *Redis) {
 					defer wg.Done()
-					if ok, _, _ := g.Take("limit:"+tc.name, tc.n, tc.limit, time.Minute, now); ok {
+					if ok, _, _, _ := g.Take(context.Background(), "limit:"+tc.name, tc.n, tc.limit, time.Minute, now); ok {
 						admitted.Add(tc.n)
 					}
 				}(gateways[i%3])
@@ -65,19 +65,19 @@ func TestSharedLimitIsExact(t *testing.T) {
 	t.Run("window and peek", func(t *testing.T) {
 		g := gateways[0]
 		now := time.Now()
-		ok, count, reset := g.Take("window", 1, 1, 200*time.Millisecond, now)
+		ok, count, reset, _ := g.Take(context.Background(), "window", 1, 1, 200*time.Millisecond, now)
 		if !ok || count != 1 || reset.Sub(now) > 200*time.Millisecond {
 			t.Fatalf("take = %v %d %v", ok, count, reset.Sub(now))
 		}
-		if ok, _, _ := gateways[1].Take("window", 1, 1, 200*time.Millisecond, now); ok {
+		if ok, _, _, _ := gateways[1].Take(context.Background(), "window", 1, 1, 200*time.Millisecond, now); ok {
 			t.Fatal("second call within the window admitted")
 		}
-		if n, _ := gateways[2].Peek("window", 200*time.Millisecond, now); n != 1 {
+		if n, _, _ := gateways[2].Peek(context.Background(), "window", 200*time.Millisecond, now); n != 1 {
 			t.Fatalf("peek = %d", n)
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for time.Now().Before(deadline) {
-			if ok, _, _ := g.Take("window", 1, 1, 200*time.Millisecond, time.Now()); ok {
+			if ok, _, _, _ := g.Take(context.Background(), "window", 1, 1, 200*time.Millisecond, time.Now()); ok {
 				return // a new window began
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -85,14 +85,14 @@ func TestSharedLimitIsExact(t *testing.T) {
 		t.Fatal("the window never ended")
 	})
 	t.Run("concurrency slots", func(t *testing.T) {
-		if !gateways[0].Acquire("slots", 2) || !gateways[1].Acquire("slots", 2) {
+		if !acquire(gateways[0], "slots", 2) || !acquire(gateways[1], "slots", 2) {
 			t.Fatal("first two slots refused")
 		}
-		if gateways[2].Acquire("slots", 2) {
+		if acquire(gateways[2], "slots", 2) {
 			t.Fatal("third slot granted")
 		}
-		gateways[0].Release("slots")
-		if !gateways[2].Acquire("slots", 2) {
+		gateways[0].Release(context.Background(), "slots")
+		if !acquire(gateways[2], "slots", 2) {
 			t.Fatal("released slot not reusable")
 		}
 	})
@@ -106,18 +106,24 @@ func TestFallbackWhenRedisIsDown(t *testing.T) {
 	now := time.Now()
 	admitted := 0
 	for i := 0; i < 10; i++ {
-		if ok, _, _ := r.Take("k", 1, 5, time.Minute, now); ok {
+		if ok, _, _, _ := r.Take(context.Background(), "k", 1, 5, time.Minute, now); ok {
 			admitted++
 		}
 	}
 	if admitted != 5 {
 		t.Fatalf("local fallback admitted %d of limit 5", admitted)
 	}
-	if !r.Acquire("s", 1) || r.Acquire("s", 1) {
+	if !acquire(r, "s", 1) || acquire(r, "s", 1) {
 		t.Fatal("local concurrency slots wrong")
 	}
-	r.Release("s")
-	if !r.Acquire("s", 1) {
+	r.Release(context.Background(), "s")
+	if !acquire(r, "s", 1) {
 		t.Fatal("local slot not released")
 	}
+}
+
+// acquire takes a concurrency slot of g under a context that does not end.
+func acquire(g *Redis, key string, max int64) bool {
+	ok, err := g.Acquire(context.Background(), key, max)
+	return ok && err == nil
 }

@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -21,14 +22,19 @@ import (
 // snapshots (the gateway owns it, like Counters), so a reload keeps cached
 // entries. Values are bytes, so that an implementation may live outside
 // the process. Implementations must be safe for concurrent use.
+//
+// ctx is the request's context. As with Counters, a call that needs a
+// remote store stops when ctx ends and returns ctx's error, which is the
+// only error: a failure of the store is answered by the implementation
+// (counter.Cache uses a local cache then).
 type Cache interface {
 	// Get returns the value of key unless it is missing or expired at now.
-	Get(key string, now time.Time) ([]byte, bool)
+	Get(ctx context.Context, key string, now time.Time) ([]byte, bool, error)
 	// Set stores value under key until now+ttl. It may drop the value (too
 	// large) or evict others to stay within its bounds.
-	Set(key string, value []byte, ttl time.Duration, now time.Time)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration, now time.Time) error
 	// Delete removes key.
-	Delete(key string)
+	Delete(ctx context.Context, key string) error
 }
 
 // MemoryCache is a Cache held in the process, bounded in bytes, evicting
@@ -57,25 +63,27 @@ func NewMemoryCache(maxBytes int64) *MemoryCache {
 	return &MemoryCache{max: maxBytes, maxEntry: maxBytes / 2, entries: map[string]*list.Element{}, lru: list.New()}
 }
 
-// Get implements Cache.
-func (m *MemoryCache) Get(key string, now time.Time) ([]byte, bool) {
+// Get implements Cache. It never waits, so it ignores ctx and never
+// fails.
+func (m *MemoryCache) Get(_ context.Context, key string, now time.Time) ([]byte, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	el, ok := m.entries[key]
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
 	e := el.Value.(*cacheEntry)
 	if !now.Before(e.expires) {
 		m.remove(el)
-		return nil, false
+		return nil, false, nil
 	}
 	m.lru.MoveToFront(el)
-	return e.value, true
+	return e.value, true, nil
 }
 
-// Set implements Cache. The stored slice must not be modified afterwards.
-func (m *MemoryCache) Set(key string, value []byte, ttl time.Duration, now time.Time) {
+// Set implements Cache; like Get it ignores ctx. The stored slice must not
+// be modified afterwards.
+func (m *MemoryCache) Set(_ context.Context, key string, value []byte, ttl time.Duration, now time.Time) error {
 	e := &cacheEntry{key: key, value: value, expires: now.Add(ttl)}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -83,22 +91,24 @@ func (m *MemoryCache) Set(key string, value []byte, ttl time.Duration, now time.
 		m.remove(el)
 	}
 	if ttl <= 0 || e.size() > m.maxEntry {
-		return
+		return nil
 	}
 	for m.used+e.size() > m.max && m.lru.Len() > 0 {
 		m.remove(m.lru.Back())
 	}
 	m.entries[key] = m.lru.PushFront(e)
 	m.used += e.size()
+	return nil
 }
 
-// Delete implements Cache.
-func (m *MemoryCache) Delete(key string) {
+// Delete implements Cache; like Get it ignores ctx.
+func (m *MemoryCache) Delete(_ context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if el, ok := m.entries[key]; ok {
 		m.remove(el)
 	}
+	return nil
 }
 
 // Len returns the number of entries, expired ones included.
@@ -113,6 +123,10 @@ func (m *MemoryCache) remove(el *list.Element) {
 	delete(m.entries, e.key)
 	m.used -= e.size()
 }
+
+// cacheError is the error of a cache-* step when the cache failed: the
+// request's context ended (the only error Cache returns).
+func cacheError(err error) error { return requestEnded(err, "the cache was consulted") }
 
 // Cache keys of values and of responses never collide.
 const (
@@ -211,7 +225,11 @@ func (s *cacheLookupValue) Apply(c *Context) error {
 		return err
 	}
 	if c.Cache != nil {
-		if raw, ok := c.Cache.Get(valueKeyPrefix+key, c.now()); ok {
+		raw, ok, err := c.Cache.Get(c.requestContext(), valueKeyPrefix+key, c.now())
+		if err != nil {
+			return cacheError(err)
+		}
+		if ok {
 			if v, ok := decodeCacheValue(raw); ok {
 				c.SetVar(s.varName, v)
 				return nil
@@ -264,7 +282,9 @@ func (s *cacheStoreValue) Apply(c *Context) error {
 		return err
 	}
 	if c.Cache != nil && secs > 0 {
-		c.Cache.Set(valueKeyPrefix+key, encodeCacheValue(v), time.Duration(secs)*time.Second, c.now())
+		if err := c.Cache.Set(c.requestContext(), valueKeyPrefix+key, encodeCacheValue(v), time.Duration(secs)*time.Second, c.now()); err != nil {
+			return cacheError(err)
+		}
 	}
 	return nil
 }
@@ -290,7 +310,9 @@ func (s *cacheRemoveValue) Apply(c *Context) error {
 		return err
 	}
 	if c.Cache != nil {
-		c.Cache.Delete(valueKeyPrefix + key)
+		if err := c.Cache.Delete(c.requestContext(), valueKeyPrefix+key); err != nil {
+			return cacheError(err)
+		}
 	}
 	return nil
 }
@@ -396,7 +418,11 @@ func (s *cacheLookup) Apply(c *Context) error {
 		return nil
 	}
 	key := s.key(c)
-	if raw, ok := c.Cache.Get(key, c.now()); ok {
+	raw, ok, err := c.Cache.Get(c.requestContext(), key, c.now())
+	if err != nil {
+		return cacheError(err)
+	}
+	if ok {
 		var cr cachedResponse
 		if err := json.Unmarshal(raw, &cr); err == nil {
 			c.Response.reset(cr.Status)
@@ -489,7 +515,9 @@ func (s *cacheStore) Apply(c *Context) error {
 	}
 	raw, err := json.Marshal(cachedResponse{Status: c.Response.StatusCode, Header: h, Body: data})
 	if err == nil {
-		c.Cache.Set(key, raw, time.Duration(secs)*time.Second, c.now())
+		if err := c.Cache.Set(c.requestContext(), key, raw, time.Duration(secs)*time.Second, c.now()); err != nil {
+			return cacheError(err)
+		}
 	}
 	return nil
 }

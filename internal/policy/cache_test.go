@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,38 +13,39 @@ import (
 
 func TestMemoryCache(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bg := context.Background()
 	tests := []struct {
 		name string
 		run  func(m *MemoryCache) string
 		want string
 	}{
 		{name: "get set delete", want: "v true, false", run: func(m *MemoryCache) string {
-			m.Set("k", []byte("v"), time.Minute, t0)
-			v, ok := m.Get("k", t0.Add(time.Second))
-			m.Delete("k")
-			_, ok2 := m.Get("k", t0)
+			m.Set(bg, "k", []byte("v"), time.Minute, t0)
+			v, ok, _ := m.Get(bg, "k", t0.Add(time.Second))
+			m.Delete(bg, "k")
+			_, ok2, _ := m.Get(bg, "k", t0)
 			return fmt.Sprintf("%s %t, %t", v, ok, ok2)
 		}},
 		{name: "expiry", want: "true false 0", run: func(m *MemoryCache) string {
-			m.Set("k", []byte("v"), time.Minute, t0)
-			_, before := m.Get("k", t0.Add(59*time.Second))
-			_, after := m.Get("k", t0.Add(time.Minute))
+			m.Set(bg, "k", []byte("v"), time.Minute, t0)
+			_, before, _ := m.Get(bg, "k", t0.Add(59*time.Second))
+			_, after, _ := m.Get(bg, "k", t0.Add(time.Minute))
 			return fmt.Sprintf("%t %t %d", before, after, m.Len())
 		}},
 		{name: "least recently used evicted", want: "a:true b:false c:true", run: func(m *MemoryCache) string {
 			big := make([]byte, 200)
-			m.Set("a", big, time.Minute, t0)
-			m.Set("b", big, time.Minute, t0)
-			m.Get("a", t0)
-			m.Set("c", big, time.Minute, t0) // 3×264 > 700: b goes
-			_, a := m.Get("a", t0)
-			_, b := m.Get("b", t0)
-			_, c := m.Get("c", t0)
+			m.Set(bg, "a", big, time.Minute, t0)
+			m.Set(bg, "b", big, time.Minute, t0)
+			m.Get(bg, "a", t0)
+			m.Set(bg, "c", big, time.Minute, t0) // 3×264 > 700: b goes
+			_, a, _ := m.Get(bg, "a", t0)
+			_, b, _ := m.Get(bg, "b", t0)
+			_, c, _ := m.Get(bg, "c", t0)
 			return fmt.Sprintf("a:%t b:%t c:%t", a, b, c)
 		}},
 		{name: "oversized value dropped", want: "false", run: func(m *MemoryCache) string {
-			m.Set("k", make([]byte, 400), time.Minute, t0)
-			_, ok := m.Get("k", t0)
+			m.Set(bg, "k", make([]byte, 400), time.Minute, t0)
+			_, ok, _ := m.Get(bg, "k", t0)
 			return fmt.Sprint(ok)
 		}},
 	}

@@ -17,17 +17,24 @@ import (
 // outlives snapshots: keys are built from stable ids (the scope and path of
 // the policy, the subscription id or the counter key), so a reload never
 // resets a counter. Implementations must be safe for concurrent use.
+//
+// ctx is the request's context. A call that needs a remote store (Redis)
+// stops when ctx ends and returns ctx's error; that is the only error:
+// an implementation answers a failure of its store itself (counter.Redis
+// counts locally then), so that policies neither admit nor refuse calls
+// because a store failed.
 type Counters interface {
 	// Take adds n to the counter of key when the sum stays within limit.
 	// The counter lives in a window of length period that starts at its
 	// first call. ok tells whether n was taken; count is the counter after
 	// the call and reset the end of its window.
-	Take(key string, n, limit int64, period time.Duration, now time.Time) (ok bool, count int64, reset time.Time)
+	Take(ctx context.Context, key string, n, limit int64, period time.Duration, now time.Time) (ok bool, count int64, reset time.Time, err error)
 	// Peek returns the counter of key without changing it.
-	Peek(key string, period time.Duration, now time.Time) (count int64, reset time.Time)
+	Peek(ctx context.Context, key string, period time.Duration, now time.Time) (count int64, reset time.Time, err error)
 	// Acquire takes one of max concurrent slots of key; Release returns it.
-	Acquire(key string, max int64) bool
-	Release(key string)
+	// Release is never abandoned when ctx ends (a slot must come back).
+	Acquire(ctx context.Context, key string, max int64) (bool, error)
+	Release(ctx context.Context, key string)
 }
 
 // requestEnded is the error of a step that stopped waiting because the
@@ -35,14 +42,18 @@ type Counters interface {
 // during says: a timeout when the request's time ran out
 // (--request-timeout), as when it runs out during forward-request, and 499
 // (recorded, never sent) when the client went away or the gateway is
-// stopping.
-func requestEnded(err error, during string) *Error {
-	if errors.Is(err, context.DeadlineExceeded) {
+// stopping. Any other err is returned as it is (the runner answers 500):
+// Counters and Cache return no other, but a new implementation might.
+func requestEnded(err error, during string) error {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout,
 			Message: "Gateway timeout: the request's time ran out while " + during + ".", Err: err}
+	case errors.Is(err, context.Canceled):
+		return &Error{Status: statusClientClosedRequest, Reason: ReasonClientConnectionFailure,
+			Message: "The request was cancelled while " + during + ".", Err: err}
 	}
-	return &Error{Status: statusClientClosedRequest, Reason: ReasonClientConnectionFailure,
-		Message: "The request was cancelled while " + during + ".", Err: err}
+	return err
 }
 
 // MemoryCounters are Counters held in the process. The zero value is not
@@ -84,39 +95,40 @@ func (m *MemoryCounters) current(key string, period time.Duration, now time.Time
 	return w
 }
 
-// Take implements Counters.
-func (m *MemoryCounters) Take(key string, n, limit int64, period time.Duration, now time.Time) (bool, int64, time.Time) {
+// Take implements Counters. It never waits, so it ignores ctx and never
+// fails.
+func (m *MemoryCounters) Take(_ context.Context, key string, n, limit int64, period time.Duration, now time.Time) (bool, int64, time.Time, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.current(key, period, now)
 	if w.count+n > limit {
-		return false, w.count, w.start.Add(period)
+		return false, w.count, w.start.Add(period), nil
 	}
 	w.count += n
-	return true, w.count, w.start.Add(period)
+	return true, w.count, w.start.Add(period), nil
 }
 
-// Peek implements Counters.
-func (m *MemoryCounters) Peek(key string, period time.Duration, now time.Time) (int64, time.Time) {
+// Peek implements Counters; like Take it ignores ctx.
+func (m *MemoryCounters) Peek(_ context.Context, key string, period time.Duration, now time.Time) (int64, time.Time, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w := m.current(key, period, now)
-	return w.count, w.start.Add(period)
+	return w.count, w.start.Add(period), nil
 }
 
-// Acquire implements Counters.
-func (m *MemoryCounters) Acquire(key string, max int64) bool {
+// Acquire implements Counters; like Take it ignores ctx.
+func (m *MemoryCounters) Acquire(_ context.Context, key string, max int64) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.slots[key] >= max {
-		return false
+		return false, nil
 	}
 	m.slots[key]++
-	return true
+	return true, nil
 }
 
 // Release implements Counters.
-func (m *MemoryCounters) Release(key string) {
+func (m *MemoryCounters) Release(_ context.Context, key string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.slots[key]--; m.slots[key] <= 0 {
@@ -378,6 +390,7 @@ func (s *limit) Apply(c *Context) error {
 			return err
 		}
 	}
+	ctx := c.requestContext()
 	now := c.now()
 	// With several counters, look first, so that a call refused by one
 	// counter is not counted by the others (two calls racing may both pass
@@ -389,13 +402,18 @@ func (s *limit) Apply(c *Context) error {
 	for i, ch := range checks {
 		count, reset := int64(0), now.Add(ch.period)
 		if ch.calls > 0 && (s.hasCond || len(checks) > 1) {
-			count, reset = c.Counters.Peek(ch.key, ch.period, now)
+			if count, reset, err = c.Counters.Peek(ctx, ch.key, ch.period, now); err != nil {
+				return s.counterError(err)
+			}
 			if (s.hasCond && count >= ch.calls) || (!s.hasCond && count+n > ch.calls) {
 				refused = i
 			}
 		}
 		if ch.bytes > 0 {
-			used, r := c.Counters.Peek(ch.key+"\x00bytes", ch.period, now)
+			used, r, err := c.Counters.Peek(ctx, ch.key+"\x00bytes", ch.period, now)
+			if err != nil {
+				return s.counterError(err)
+			}
 			if used >= ch.bytes {
 				refused, reset = i, r
 			}
@@ -410,7 +428,10 @@ func (s *limit) Apply(c *Context) error {
 			if ch.calls == 0 {
 				continue
 			}
-			ok, count, reset := c.Counters.Take(ch.key, n, ch.calls, ch.period, now)
+			ok, count, reset, err := c.Counters.Take(ctx, ch.key, n, ch.calls, ch.period, now)
+			if err != nil {
+				return s.counterError(err)
+			}
 			counts[i], resets[i] = count, reset
 			if !ok {
 				refused = i
@@ -423,9 +444,10 @@ func (s *limit) Apply(c *Context) error {
 			cond := s.condition
 			c.atEnd(func(c *Context) {
 				if inc, err := cond.Bool(c); err == nil && inc {
+					ctx := context.WithoutCancel(c.requestContext()) // the call happened: count it
 					for _, ch := range checks {
 						if ch.calls > 0 {
-							c.Counters.Take(ch.key, n, math.MaxInt64, ch.period, c.now())
+							c.Counters.Take(ctx, ch.key, n, math.MaxInt64, ch.period, c.now()) //nolint:errcheck // ctx never ends
 						}
 					}
 				}
@@ -476,6 +498,16 @@ func (s *limit) Apply(c *Context) error {
 	return e
 }
 
+// counterError is the error of the step when a counter call failed: the
+// request's context ended (the only error Counters return).
+func (s *limit) counterError(err error) error {
+	during := "the rate-limit counters were consulted"
+	if s.quota {
+		during = "the quota counters were consulted"
+	}
+	return requestEnded(err, during)
+}
+
 // meter counts the request and response bodies of a call against the
 // bandwidth of the checks that have one, when the increment-condition (if
 // any) holds at the end of the pipeline. The request body is counted as the
@@ -505,10 +537,12 @@ func (s *limit) meter(c *Context, checks []limitCheck) {
 			}
 		}
 		counters := c.Counters
+		// The bytes were sent: they count even when the request has ended.
+		ctx := context.WithoutCancel(c.requestContext())
 		record := func(res int64) {
 			now := c.now()
 			for _, ch := range bw {
-				counters.Take(ch.key+"\x00bytes", req.Load()+res, math.MaxInt64, ch.period, now)
+				counters.Take(ctx, ch.key+"\x00bytes", req.Load()+res, math.MaxInt64, ch.period, now) //nolint:errcheck // ctx never ends
 			}
 		}
 		switch b := &c.Response.Body; {
@@ -597,9 +631,14 @@ func (s *limitConcurrency) Apply(c *Context) error {
 		return err
 	}
 	k = "limit-concurrency\x00" + k
-	if !c.Counters.Acquire(k, s.max) {
+	ctx := c.requestContext()
+	ok, err := c.Counters.Acquire(ctx, k, s.max)
+	if err != nil {
+		return requestEnded(err, "a limit-concurrency slot was taken")
+	}
+	if !ok {
 		return &Error{Status: http.StatusTooManyRequests, Reason: ReasonConcurrencyLimitExceeded, Message: "Too many concurrent requests. Try again later."}
 	}
-	defer c.Counters.Release(k)
+	defer c.Counters.Release(context.WithoutCancel(ctx), k)
 	return runSteps(c, s.steps)
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -303,7 +304,7 @@ func TestLimits(t *testing.T) {
 func TestLimitConcurrency(t *testing.T) {
 	counters := NewMemoryCounters()
 	p := mustPipeline(t, `<policies><backend><limit-concurrency key="k" max-count="1"><forward-request/></limit-concurrency></backend></policies>`)
-	if !counters.Acquire("limit-concurrency\x00k", 1) {
+	if ok, _ := counters.Acquire(context.Background(), "limit-concurrency\x00k", 1); !ok {
 		t.Fatal("acquire")
 	}
 	c := newCtx(httptest.NewRequest("GET", "/api/r", nil), &fakeBackend{}, counters, time.Now())
@@ -311,13 +312,13 @@ func TestLimitConcurrency(t *testing.T) {
 	if c.Response.StatusCode != 429 || c.LastError.Reason != ReasonConcurrencyLimitExceeded {
 		t.Fatalf("%d %+v", c.Response.StatusCode, c.LastError)
 	}
-	counters.Release("limit-concurrency\x00k")
+	counters.Release(context.Background(), "limit-concurrency\x00k")
 	c = newCtx(httptest.NewRequest("GET", "/api/r", nil), &fakeBackend{}, counters, time.Now())
 	p.Run(c)
 	if c.Response.StatusCode != 200 {
 		t.Fatalf("%d", c.Response.StatusCode)
 	}
-	if !counters.Acquire("limit-concurrency\x00k", 1) {
+	if ok, _ := counters.Acquire(context.Background(), "limit-concurrency\x00k", 1); !ok {
 		t.Fatal("the slot was not released")
 	}
 }
