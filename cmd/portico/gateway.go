@@ -7,52 +7,140 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/telemetry"
 )
 
-// builtinGateway is the gateway of "portico serve": it serves every API
-// (gateway id "managed") from snapshots built in-process from the store,
-// rebuilt after each committed change and every 30 s.
-type builtinGateway struct {
-	o        *options
-	gw       *gateway.Gateway
-	reloader *gateway.Reloader
-	cancel   context.CancelFunc
-	done     chan struct{}
-
-	closeCounters func()
-	spans         *spanExporter // nil without --otlp-endpoint
-
-	telemetry *telemetry.Queue // request records to the store (and --access-log)
-	tstop     context.CancelFunc
-	tdone     chan struct{}
-	spool     *telemetry.SpoolShipper // retries the batches the store refused; nil without a data dir
-	sstop     context.CancelFunc
-	sdone     chan struct{}
+// gatewaySpec is what differs between the built-in gateway of portico
+// serve and a self-hosted gateway; setupGateway does the rest, from the
+// flags.
+type gatewaySpec struct {
+	id         string           // gateway id: fromstore.ManagedGatewayID, or the token's
+	instanceID string           // names this process in request records ("": the agent's uploads say)
+	telemetry  *telemetry.Queue // where request records go; nil: none (--telemetry=false)
+	// configure sets what only one command sets (policy debugger, portal
+	// origins, trace sink); nil: nothing.
+	configure func(*gateway.Config)
+	// wrap wraps the gateway's handler in the servers (request counting);
+	// nil: the gateway itself.
+	wrap func(http.Handler) http.Handler
+	// hostnameTLS serves --gateway-tls-addr with the certificates of the
+	// gateway's hostname configurations (self-hosted gateways).
+	hostnameTLS bool
 }
 
-// newBuiltinGateway wires the built-in gateway; nil when !enabled. Its
-// readiness check fails until a first snapshot is loaded.
-func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st store.Store, reg *prometheus.Registry, ready *readiness, enabled bool) (*builtinGateway, error) {
-	if !enabled {
-		return nil, nil
-	}
+// gatewaySetup is a gateway wired from the flags, with its listeners (not
+// bound yet: add them to the process's servers).
+type gatewaySetup struct {
+	gw        *gateway.Gateway
+	listeners []*listener // --gateway-addr, then --gateway-tls-addr when served
+}
+
+// setupGateway builds the gateway of serve and of portico gateway from the
+// flags: rate-limit counters and cache (--redis), the OTLP exporter, the
+// gateway.Config (limits, timeouts, --tls-cert), and the listeners of
+// --gateway-addr (TLS with --tls-cert, the HTTP/1 framing guard otherwise)
+// and, with spec.hostnameTLS, --gateway-tls-addr. It adds to lc, in this
+// order, the counters, the span exporter and the gateway (whose stop closes
+// idle backend connections): what the caller adds afterwards (queues,
+// reloader, agent, servers) stops before them.
+func setupGateway(ctx context.Context, lc *lifecycle.Group, o *options, log *slog.Logger, reg prometheus.Registerer, spec gatewaySpec) (*gatewaySetup, error) {
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return nil, errors.New("gateway: --tls-cert and --tls-key must be given together")
+	}
+	var certs []tls.Certificate // --tls-cert: the listener's certificate, the default of --gateway-tls-addr
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: load TLS certificate: %w", err)
+		}
+		certs = []tls.Certificate{cert}
 	}
 	counters, cache, closeCounters, err := newCounters(ctx, o, log, reg)
 	if err != nil {
 		return nil, err
 	}
+	lc.Add("rate-limit counters", nil, func(context.Context) error { closeCounters(); return nil })
+	spans, err := newSpanExporter(o, log, reg)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	spans.register(lc) // after the servers stopped: sends the last spans
+	gcfg := gateway.Config{
+		InstanceID: spec.instanceID,
+		Counters:   counters,
+		Cache:      cache,
+		GatewayID:  spec.id,
+		PublicURL:  gatewayPublicURL(o),
+		Logger:     log,
+		Registerer: reg,
+
+		ConnectTimeout:        o.backendConnectTimeout,
+		ResponseHeaderTimeout: o.backendTimeout,
+		RequestTimeout:        o.requestTimeout,
+		MaxHeaderBytes:        o.maxHeaderBytes,
+		MaxRequestBodyBytes:   o.maxBodyBytes,
+		BodyReadTimeout:       gatewayBodyReadTimeout(o),
+		TraceRedactHeaders:    o.traceRedactHeaders,
+	}
+	if spec.configure != nil {
+		spec.configure(&gcfg)
+	}
+	spans.configure(&gcfg)
+	gw, err := gateway.New(withTelemetry(gcfg, spec.telemetry))
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	lc.Add("gateway", nil, func(context.Context) error { gw.Close(); return nil })
+
+	var h http.Handler = gw
+	if spec.wrap != nil {
+		h = spec.wrap(gw)
+	}
+	// HTTP/2 is negotiated over TLS, h2c accepted otherwise.
+	srv := gw.NewServer()
+	srv.Handler = h
+	gl := &listener{name: "gateway", addr: o.gatewayAddr, srv: srv}
+	if certs != nil {
+		srv.TLSConfig, gl.https = &tls.Config{Certificates: certs, MinVersion: tls.VersionTLS12}, true
+	} else {
+		gl.wrap = gateway.WrapListener // the HTTP/1 framing guard (cleartext only)
+	}
+	g := &gatewaySetup{gw: gw, listeners: []*listener{gl}}
+	if spec.hostnameTLS && o.gatewayTLS != "" {
+		tsrv := gw.NewServer()
+		tsrv.Handler = h
+		tsrv.TLSConfig = gw.TLSConfig(certs)
+		g.listeners = append(g.listeners, &listener{name: "gateway (TLS)", addr: o.gatewayTLS, srv: tsrv, https: true})
+	}
+	return g, nil
+}
+
+// builtinGateway is the gateway of "portico serve": it serves every API
+// (gateway id "managed") from snapshots built in-process from the store,
+// rebuilt after each committed change and every 30 s.
+type builtinGateway struct {
+	*gatewaySetup
+	reloader *gateway.Reloader
+}
+
+// newBuiltinGateway wires the built-in gateway and adds its components to
+// lc: those of setupGateway, then the telemetry spool (retrying the
+// batches the store refused), the request-record queue and the snapshot
+// reloader, which therefore stop in the reverse order, after the servers
+// the caller adds. Its readiness check fails until a first snapshot is
+// loaded.
+func newBuiltinGateway(ctx context.Context, lc *lifecycle.Group, o *options, log *slog.Logger, st store.Store, reg *prometheus.Registry, ready *readiness) (*builtinGateway, error) {
 	var tq *telemetry.Queue
 	var spool *telemetry.SpoolShipper
 	if !o.noTelemetry {
@@ -71,33 +159,23 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 	} else {
 		log.Warn("request records are off (--telemetry=false): no reports, no access log")
 	}
-	gcfg := gateway.Config{
-		PortalOrigins: portalOrigins(o),
-		InstanceID:    hostname(),
-		Counters:      counters,
-		Cache:         cache,
-		GatewayID:     fromstore.ManagedGatewayID,
-		PublicURL:     gatewayPublicURL(o),
-		Logger:        log,
-		Registerer:    reg,
-
-		ConnectTimeout:        o.backendConnectTimeout,
-		ResponseHeaderTimeout: o.backendTimeout,
-		RequestTimeout:        o.requestTimeout,
-		MaxHeaderBytes:        o.maxHeaderBytes,
-		MaxRequestBodyBytes:   o.maxBodyBytes,
-		BodyReadTimeout:       gatewayBodyReadTimeout(o),
-		TraceRedactHeaders:    o.traceRedactHeaders,
-	}
-	o.debugger.configure(&gcfg)
-	spans, err := newSpanExporter(o, log, reg)
+	g, err := setupGateway(ctx, lc, o, log, reg, gatewaySpec{
+		id: fromstore.ManagedGatewayID, instanceID: hostname(), telemetry: tq,
+		configure: func(c *gateway.Config) {
+			c.PortalOrigins = portalOrigins(o)
+			o.debugger.configure(c)
+		},
+	})
 	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
+		return nil, err
 	}
-	spans.configure(&gcfg)
-	gw, err := gateway.New(withTelemetry(gcfg, tq))
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
+	if spool != nil {
+		lc.Go("telemetry spool", spool.Run) // a last short try to store what is spooled; the rest waits for the next start
+	}
+	if tq != nil {
+		// Its context is not serve's: records of draining requests still
+		// count; it ships the last ones as it stops.
+		lc.Go("request records", tq.Run)
 	}
 	src := func(ctx context.Context, have int64) (*snapshot.Config, error) {
 		if have >= 0 {
@@ -111,9 +189,10 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 		}
 		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
 	}
-	b := &builtinGateway{o: o, gw: gw, closeCounters: closeCounters, telemetry: tq, spool: spool, spans: spans, reloader: gateway.NewReloader(gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{gatewaySetup: g, reloader: gateway.NewReloader(g.gw, src, gateway.DefaultReloadInterval)}
+	lc.Go("config reloader", b.reloader.Run)
 	ready.add("gateway", func() error {
-		if gw.Snapshot() == nil {
+		if g.gw.Snapshot() == nil {
 			return errors.New("no configuration snapshot loaded yet")
 		}
 		return nil
@@ -123,77 +202,6 @@ func newBuiltinGateway(ctx context.Context, o *options, log *slog.Logger, st sto
 
 // notify hears of a committed revision; it never blocks.
 func (b *builtinGateway) notify(rev int64) { b.reloader.Notify(rev) }
-
-// listen opens the gateway's listener, with TLS when --tls-cert and
-// --tls-key are set (HTTP/2 is negotiated over TLS, h2c accepted otherwise).
-func (b *builtinGateway) listen() (*listener, error) {
-	srv := b.gw.NewServer()
-	if b.o.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(b.o.tlsCert, b.o.tlsKey)
-		if err != nil {
-			return nil, fmt.Errorf("gateway: load TLS certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	ln, err := net.Listen("tcp", b.o.gatewayAddr)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: listen on %s: %w", b.o.gatewayAddr, err)
-	}
-	if srv.TLSConfig == nil {
-		ln = gateway.WrapListener(ln) // the HTTP/1 framing guard (cleartext only)
-	}
-	return &listener{name: "gateway", srv: srv, ln: ln, https: srv.TLSConfig != nil}, nil
-}
-
-// start runs the snapshot reloader until ctx ends or stop is called, and
-// the telemetry queue until stop.
-func (b *builtinGateway) start(ctx context.Context) {
-	ctx, b.cancel = context.WithCancel(ctx)
-	b.done = make(chan struct{})
-	go func() {
-		defer close(b.done)
-		b.reloader.Run(ctx)
-	}()
-	if b.telemetry != nil {
-		var tctx context.Context
-		tctx, b.tstop = context.WithCancel(context.Background()) // outlives ctx: records of draining requests still count
-		b.tdone = make(chan struct{})
-		go func() {
-			defer close(b.tdone)
-			b.telemetry.Run(tctx)
-		}()
-	}
-	if b.spool != nil {
-		var sctx context.Context
-		sctx, b.sstop = context.WithCancel(context.Background())
-		b.sdone = make(chan struct{})
-		go func() {
-			defer close(b.sdone)
-			b.spool.Run(sctx)
-		}()
-	}
-	b.spans.start()
-}
-
-// stop ends the reloader and closes idle backend connections; serve calls it
-// after the servers have shut down.
-func (b *builtinGateway) stop() {
-	if b.cancel != nil {
-		b.cancel()
-		<-b.done
-	}
-	b.gw.Close()
-	b.closeCounters()
-	if b.tstop != nil {
-		b.tstop() // ships the last records
-		<-b.tdone
-	}
-	if b.sstop != nil {
-		b.sstop() // a last short try to store what is spooled; the rest waits for the next start
-		<-b.sdone
-	}
-	b.spans.stop()
-}
 
 // withTelemetry sets the gateway's telemetry sink when there is one (a nil
 // *telemetry.Queue must not become a non-nil interface).

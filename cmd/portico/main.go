@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/portico-gw/portico/internal/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -85,6 +87,10 @@ type options struct {
 	// policy debugger (not flags): shared by the management API and the
 	// built-in gateway of one serve process
 	debugger *debugger
+
+	// openStore opens serve's store (not a flag; tests wrap the store);
+	// nil: store.Open
+	openStore func(ctx context.Context, dsn string) (store.Store, error)
 }
 
 func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
@@ -200,7 +206,17 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// run runs the command of args until SIGINT or SIGTERM and returns the
+// process's exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr)
+}
+
+// runContext is run until ctx ends: flags, logger, the command, its exit
+// code.
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -232,8 +248,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portico %s: %v\n", cmd, err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	switch cmd {
 	case "serve":
 		err = serve(ctx, &o, log, stdout, true)

@@ -1,22 +1,20 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/internal/trace"
 )
 
 // spanExporter sends the gateway's spans to the OTLP/HTTP collector of
 // --otlp-endpoint. A nil *spanExporter (no endpoint) does nothing.
 type spanExporter struct {
-	exp    *trace.Exporter
-	cancel context.CancelFunc
-	done   chan struct{}
+	exp *trace.Exporter
 }
 
 // newSpanExporter returns the exporter of --otlp-endpoint, or nil without
@@ -48,26 +46,11 @@ func (s *spanExporter) configure(cfg *gateway.Config) {
 	}
 }
 
-// start runs the exporter until stop.
-func (s *spanExporter) start() {
-	if s == nil {
-		return
+// register adds the exporter to lc: it runs until it stops, and then sends
+// the spans still queued. Register it before the gateway's servers, so that
+// it stops after them.
+func (s *spanExporter) register(lc *lifecycle.Group) {
+	if s != nil {
+		lc.Go("span exporter", s.exp.Run)
 	}
-	var ctx context.Context
-	ctx, s.cancel = context.WithCancel(context.Background())
-	s.done = make(chan struct{})
-	go func() {
-		defer close(s.done)
-		s.exp.Run(ctx)
-	}()
-}
-
-// stop sends the spans still queued and ends the exporter; call it after
-// the gateway's servers have shut down.
-func (s *spanExporter) stop() {
-	if s == nil || s.cancel == nil {
-		return
-	}
-	s.cancel()
-	<-s.done
 }

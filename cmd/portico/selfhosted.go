@@ -20,6 +20,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/gwsync/agent"
+	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/internal/telemetry"
 	"github.com/portico-gw/portico/internal/trace"
 )
@@ -64,6 +65,12 @@ const selfHostedFlushInterval = 500 * time.Millisecond
 
 // runSelfHosted runs "portico gateway": a gateway fed by a remote
 // management plane, serving from its backup when that plane is unreachable.
+//
+// Its components start in this order and stop in the reverse one, within
+// --shutdown-timeout: the counters, span exporter and gateway of
+// setupGateway, the agent (which sends a last heartbeat as it stops), the
+// request-record queue (whose last records go to the agent's buffer) and
+// the servers.
 func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
 	if o.mgmtURL == "" {
 		return errors.New("--mgmt-url (or PORTICO_MGMT_URL) is required: the URL of the management plane, e.g. https://portico-mgmt.example.com:8001")
@@ -74,9 +81,6 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	tok, err := gwsync.ParseToken(o.token)
 	if err != nil {
 		return fmt.Errorf("--token: %w", err)
-	}
-	if (o.tlsCert == "") != (o.tlsKey == "") {
-		return errors.New("--tls-cert and --tls-key must be given together")
 	}
 	backupDir := o.backupDir
 	if backupDir == "" {
@@ -89,11 +93,9 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ready := &readiness{}
-	counters, cache, closeCounters, err := newCounters(ctx, o, log, reg)
-	if err != nil {
-		return err
-	}
-	defer closeCounters()
+	lc := lifecycle.New(log, o.shutdown)
+	defer lc.Stop() //nolint:errcheck // releases what the wiring acquired when it fails; a no-op after the Stop below
+
 	// Request records go to the agent's on-disk buffer, which sends them to
 	// the management plane (POST /gateway/v1/telemetry).
 	var shipTo *agent.Agent // set below, before the queue runs
@@ -104,35 +106,23 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
-	spans, err := newSpanExporter(o, log, reg)
+	counter := &countRequests{}
+	g, err := setupGateway(ctx, lc, o, log, reg, gatewaySpec{
+		id: tok.GatewayID, telemetry: tq, hostnameTLS: true,
+		// Policy debugger traces go to the management plane through the
+		// agent (POST /gateway/v1/traces); debug tokens are checked with the
+		// key of the gateway's configuration.
+		configure: func(c *gateway.Config) {
+			c.Traces, c.TraceLocation = traceSinkFunc(func(t *trace.Trace) { shipTo.Put(t) }), agent.TraceLocation(o.mgmtURL)
+		},
+		wrap: func(h http.Handler) http.Handler { counter.h = h; return counter },
+	})
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return err
 	}
-	gcfg := gateway.Config{
-		Telemetry: tq,
-		Counters:  counters,
-		Cache:     cache,
-		GatewayID: tok.GatewayID, PublicURL: gatewayPublicURL(o), Logger: log, Registerer: reg,
-		ConnectTimeout: o.backendConnectTimeout, ResponseHeaderTimeout: o.backendTimeout, RequestTimeout: o.requestTimeout,
-		MaxHeaderBytes: o.maxHeaderBytes, MaxRequestBodyBytes: o.maxBodyBytes, BodyReadTimeout: gatewayBodyReadTimeout(o),
-		TraceRedactHeaders: o.traceRedactHeaders,
-	}
-	// Policy debugger traces go to the management plane through the agent
-	// (POST /gateway/v1/traces); debug tokens are checked with the key of
-	// the gateway's configuration.
-	gcfg.Traces, gcfg.TraceLocation = traceSinkFunc(func(t *trace.Trace) { shipTo.Put(t) }), agent.TraceLocation(o.mgmtURL)
-	spans.configure(&gcfg)
-	spans.start()
-	defer spans.stop() // after the servers shut down: sends the last spans
-	gw, err := gateway.New(gcfg)
-	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
-	defer gw.Close()
 	hostname, _ := os.Hostname()
-	counter := &countRequests{h: gw}
 	ag, err := agent.New(agent.Config{
-		MgmtURL: o.mgmtURL, Token: o.token, BackupDir: backupDir, Gateway: gw, HTTPClient: client,
+		MgmtURL: o.mgmtURL, Token: o.token, BackupDir: backupDir, Gateway: g.gw, HTTPClient: client,
 		Logger: log, Registerer: reg, Version: versionString(), Hostname: hostname, Requests: counter.n.Load,
 		TelemetryMetrics: tq.Metrics(),
 	})
@@ -140,93 +130,40 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 		return err
 	}
 	shipTo = ag
-	telemetryCtx, stopTelemetry := context.WithCancel(context.Background())
-	defer stopTelemetry()
-	telemetryDone := make(chan struct{})
-	go func() {
-		defer close(telemetryDone)
-		tq.Run(telemetryCtx)
-	}()
 	if err := ag.Restore(ctx); err != nil {
 		log.Error("cannot restore the configuration backup; waiting for the management plane", "dir", backupDir, "err", err)
 	}
 	ready.add("gateway", func() error {
-		if gw.Snapshot() == nil {
+		if g.gw.Snapshot() == nil {
 			return errors.New("no configuration yet: neither a backup nor the management plane")
 		}
 		return nil
 	})
-
-	srv := gw.NewServer()
-	srv.Handler = counter
-	if o.tlsCert != "" {
-		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
-		if err != nil {
-			return fmt.Errorf("load TLS certificate: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	gwL, err := listen("gateway", o.gatewayAddr, nil)
-	if err != nil {
+	lc.Go("gateway agent", ag.Run) // syncs and heartbeats; sends the stop heartbeat and what is buffered as it stops
+	// Its context is not ctx: records of draining requests still count; the
+	// last ones go to the buffer, which the agent tries to send as it stops.
+	lc.Go("request records", tq.Run)
+	errc := make(chan error, 1) // the first server that fails
+	srvs := newServers(log, errc)
+	srvs.add(g.listeners...)
+	opsL := newListener("ops", o.opsAddr, opsHandler(reg, ready))
+	srvs.add(opsL)
+	lc.Add("servers", srvs.start, srvs.stop)
+	if err := lc.Start(ctx); err != nil {
 		return err
 	}
-	gwL.srv, gwL.https = srv, srv.TLSConfig != nil
-	if !gwL.https {
-		gwL.ln = gateway.WrapListener(gwL.ln) // the HTTP/1 framing guard (cleartext only)
-	}
-	opsL, err := listen("ops", o.opsAddr, opsHandler(reg, ready))
-	if err != nil {
-		return err
-	}
-	servers := []*listener{gwL, opsL}
-	if o.gatewayTLS != "" {
-		var fallback []tls.Certificate
-		if o.tlsCert != "" {
-			cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
-			if err != nil {
-				return fmt.Errorf("load TLS certificate: %w", err)
-			}
-			fallback = []tls.Certificate{cert}
-		}
-		tlsL, err := listen("gateway (TLS)", o.gatewayTLS, nil)
-		if err != nil {
-			return err
-		}
-		tsrv := gw.NewServer()
-		tsrv.Handler = counter
-		tsrv.TLSConfig = gw.TLSConfig(fallback)
-		tlsL.srv, tlsL.https = tsrv, true
-		servers = append(servers, tlsL)
-	}
-	errc := startServers(servers)
-	agentCtx, stopAgent := context.WithCancel(context.Background())
-	agentDone := make(chan struct{})
-	go func() {
-		defer close(agentDone)
-		ag.Run(agentCtx)
-	}()
 
 	fmt.Fprintf(stdout, "Portico %s self-hosted gateway %q (instance %s)\n", versionString(), tok.GatewayID, ag.InstanceID())
-	fmt.Fprintf(stdout, "  gateway           %s\n", gwL.url())
-	if o.gatewayTLS != "" {
-		fmt.Fprintf(stdout, "  gateway (TLS)     %s  (certificates of the hostname configurations)\n", servers[len(servers)-1].url())
+	fmt.Fprintf(stdout, "  gateway           %s\n", g.listeners[0].url())
+	if len(g.listeners) > 1 {
+		fmt.Fprintf(stdout, "  gateway (TLS)     %s  (certificates of the hostname configurations)\n", g.listeners[1].url())
 	}
 	fmt.Fprintf(stdout, "  ops               %s/metrics  /healthz  /readyz\n", opsL.url())
 	fmt.Fprintf(stdout, "  management plane  %s (token expires %s)\n", o.mgmtURL, tok.Expiry.Format(time.RFC3339))
 	fmt.Fprintf(stdout, "  backup            %s\n", backupDir)
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down", "timeout", o.shutdown)
-	case runErr = <-errc:
-		log.Error("server failed; shutting down", "err", runErr)
-	}
-	stopServers(servers, o.shutdown, log)
-	stopTelemetry() // the last records go to the buffer, which the agent tries to send as it stops
-	<-telemetryDone
-	stopAgent() // sends the stop heartbeat
-	<-agentDone
+	runErr := waitForShutdown(ctx, errc, o, log)
+	_ = lc.Stop() // each incomplete stop is logged
 	log.Info("stopped")
 	return runErr
 }

@@ -21,33 +21,48 @@ import (
 	"github.com/portico-gw/portico/internal/console"
 	"github.com/portico-gw/portico/internal/echo"
 	"github.com/portico-gw/portico/internal/gwsync"
+	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/portal"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// listener is one server of the process, started and stopped together.
+// listener is one HTTP server of the process and its address, bound when
+// the servers start.
 type listener struct {
 	name  string
+	addr  string // to listen on
 	srv   *http.Server
-	ln    net.Listener
 	https bool // srv.TLSConfig is set: serve TLS (read this, not TLSConfig, which net/http writes while serving)
+	// wrap, when set, wraps the bound listener (the gateway's HTTP/1
+	// framing guard).
+	wrap func(net.Listener) net.Listener
+	ln   net.Listener // set by bind
 }
 
-func listen(name, addr string, h http.Handler) (*listener, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("%s: listen on %s: %w", name, addr, err)
-	}
-	return &listener{name: name, ln: ln, srv: &http.Server{
+// newListener is a server of h on addr with the process's usual timeouts.
+func newListener(name, addr string, h http.Handler) *listener {
+	return &listener{name: name, addr: addr, srv: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
-	}}, nil
+	}}
 }
 
-// url renders the listener's address for people: localhost for wildcard hosts.
+func (l *listener) bind() error {
+	ln, err := net.Listen("tcp", l.addr)
+	if err != nil {
+		return fmt.Errorf("%s: listen on %s: %w", l.name, l.addr, err)
+	}
+	if l.wrap != nil {
+		ln = l.wrap(ln)
+	}
+	l.ln = ln
+	return nil
+}
+
+// url renders the bound address for people: localhost for wildcard hosts.
 func (l *listener) url() string {
 	host, port, _ := net.SplitHostPort(l.ln.Addr().String())
 	if ip := net.ParseIP(host); host == "" || ip == nil || ip.IsUnspecified() {
@@ -60,12 +75,39 @@ func (l *listener) url() string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// startServers serves every listener in its own goroutine; the channel
-// receives the first server that fails (not one that was shut down).
-func startServers(servers []*listener) <-chan error {
-	errc := make(chan error, len(servers))
-	for _, l := range servers {
-		go func(l *listener) {
+// servers are HTTP servers started and stopped together: one lifecycle
+// component (add it with lc.Add(name, s.start, s.stop)).
+type servers struct {
+	log  *slog.Logger
+	list []*listener
+	errc chan<- error // the first server that fails (not one that was shut down)
+	wg   sync.WaitGroup
+}
+
+// newServers returns an empty set reporting a failed server on errc
+// (without blocking: give it room for one).
+func newServers(log *slog.Logger, errc chan<- error) *servers {
+	return &servers{log: log, errc: errc}
+}
+
+// add adds servers, to be bound and served when the set starts.
+func (s *servers) add(ls ...*listener) { s.list = append(s.list, ls...) }
+
+// start binds every address (closing those already bound when one fails),
+// then serves each server in a goroutine of its own.
+func (s *servers) start(context.Context) error {
+	for i, l := range s.list {
+		if err := l.bind(); err != nil {
+			for _, b := range s.list[:i] {
+				b.ln.Close()
+			}
+			return err
+		}
+	}
+	for _, l := range s.list {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
 			var err error
 			if l.https {
 				err = l.srv.ServeTLS(l.ln, "", "")
@@ -73,29 +115,37 @@ func startServers(servers []*listener) <-chan error {
 				err = l.srv.Serve(l.ln)
 			}
 			if !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("%s: %w", l.name, err)
+				select {
+				case s.errc <- fmt.Errorf("%s: %w", l.name, err):
+				default:
+				}
 			}
-		}(l)
+		}()
 	}
-	return errc
+	return nil
 }
 
-// stopServers shuts every server down gracefully, together, letting
-// in-flight requests finish within timeout.
-func stopServers(servers []*listener, timeout time.Duration, log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+// stop shuts every server down gracefully, together: they stop accepting
+// connections and let in-flight requests finish until ctx ends, when the
+// connections left are closed. It returns once every server has stopped
+// serving.
+func (s *servers) stop(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, l := range servers {
+	errs := make([]error, len(s.list))
+	for i, l := range s.list {
 		wg.Add(1)
-		go func(l *listener) {
+		go func() {
 			defer wg.Done()
 			if err := l.srv.Shutdown(ctx); err != nil {
-				log.Warn("shutdown incomplete", "server", l.name, "err", err)
+				s.log.Warn("shutdown incomplete", "server", l.name, "err", err)
+				errs[i] = fmt.Errorf("%s: %w", l.name, err)
+				l.srv.Close()
 			}
-		}(l)
+		}()
 	}
 	wg.Wait()
+	s.wg.Wait()
+	return errors.Join(errs...)
 }
 
 // readiness is what /readyz reports: every registered check must pass.
@@ -145,6 +195,14 @@ func opsHandler(reg *prometheus.Registry, ready *readiness) http.Handler {
 // serve runs the management plane, the ops endpoints, the built-in echo
 // backend and (withGateway) the built-in gateway until ctx ends, then shuts
 // them down gracefully.
+//
+// Its components start in this order and stop in the reverse one, within
+// --shutdown-timeout (docs/architecture.md, "Lifecycle"): the store, the
+// echo backend, the revision watcher and the telemetry retention; with a
+// gateway its counters, span exporter, gateway, telemetry spool, request
+// record queue and snapshot reloader; the servers; the gateway sync server
+// (stopped first: it answers held long-polls). Every goroutine has stopped
+// when the store closes.
 func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, withGateway bool) error {
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
@@ -156,15 +214,13 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	if err != nil {
 		return err
 	}
-	dsn := o.store
-	if dsn == "" {
-		dsn = filepath.Join(o.dataDir, "portico.db")
-	}
-	st, err := store.Open(ctx, dsn)
+	lc := lifecycle.New(log, o.shutdown)
+	defer lc.Stop() //nolint:errcheck // releases what the wiring acquired when it fails; a no-op after the Stop below
+	st, err := openStore(ctx, o)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	lc.Add("store", nil, func(context.Context) error { return st.Close() })
 	log.Info("store opened", "dialect", st.Dialect())
 
 	token, tokenSource, tokenCreated, err := adminToken(o)
@@ -175,21 +231,18 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ready := &readiness{}
+	errc := make(chan error, 1) // the first server that fails
 
-	echoL, err := listen("echo backend", o.echoAddr, echo.Handler())
-	if err != nil {
+	// The echo backend serves before the seeding names its address.
+	echoSrv := newServers(log, errc)
+	echoL := newListener("echo backend", o.echoAddr, echo.Handler())
+	echoSrv.add(echoL)
+	lc.Add("echo backend", echoSrv.start, echoSrv.stop)
+	if err := lc.Start(ctx); err != nil {
 		return err
 	}
 	echoURL := "http://" + echoL.ln.Addr().String()
 
-	o.accessLogOut = stdout
-	if o.debugger, err = newDebugger(o, withGateway); err != nil {
-		return err
-	}
-	gw, err := newBuiltinGateway(ctx, o, log, st, reg, ready, withGateway)
-	if err != nil {
-		return err
-	}
 	rev, err := st.Revision(ctx)
 	if err != nil {
 		return err
@@ -198,9 +251,20 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	// them on local commits at once, on other replicas' through PostgreSQL
 	// notifications, and polls the revision every second as a safety net.
 	watcher := gwsync.NewWatcher(rev)
-	go watcher.Listen(ctx, st, log) // PostgreSQL: other replicas' commits at once
-	go watcher.Poll(ctx, st, time.Second)
-	go runTelemetryRetention(ctx, st, o.telemetryRetention, log)
+	lc.Go("revision notifications", func(ctx context.Context) { watcher.Listen(ctx, st, log) }) // PostgreSQL: other replicas' commits at once
+	lc.Go("revision poll", func(ctx context.Context) { watcher.Poll(ctx, st, time.Second) })
+	lc.Go("telemetry retention", func(ctx context.Context) { runTelemetryRetention(ctx, st, o.telemetryRetention, log) })
+
+	o.accessLogOut = stdout
+	if o.debugger, err = newDebugger(o, withGateway); err != nil {
+		return err
+	}
+	var gw *builtinGateway
+	if withGateway {
+		if gw, err = newBuiltinGateway(ctx, lc, o, log, st, reg, ready); err != nil {
+			return err
+		}
+	}
 	onCommit := func(rev int64) {
 		watcher.Set(rev)
 		if gw != nil {
@@ -232,39 +296,28 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	// says (X-Forwarded-Proto: https) the browser came over TLS.
 	mgmtMux.Handle("/", web.ForwardedTLS(o.trustedProxies, console.New(console.Config{Mgmt: m.Handler(), AdminToken: token, Store: st, Mailer: mailer, Logger: log,
 		PortalURL: publicURL(os.Getenv("PORTICO_PORTAL_URL"), o.portalAddr), GatewayURL: gatewayPublicURL(o)}).Handler()))
-	mgmtL, err := listen("management API", o.mgmtAddr, mgmtMux)
-	if err != nil {
-		return err
-	}
+	mgmtL := newListener("management API", o.mgmtAddr, mgmtMux)
 	if mgmtTLSConfig != nil {
 		mgmtL.srv.TLSConfig, mgmtL.https = mgmtTLSConfig, true
 	}
-	opsL, err := listen("ops", o.opsAddr, opsHandler(reg, ready))
-	if err != nil {
-		return err
-	}
-	portalL, err := listen("developer portal", o.portalAddr, web.ForwardedTLS(o.trustedProxies, dev.Handler()))
-	if err != nil {
-		return err
-	}
-	servers := []*listener{echoL, mgmtL, opsL, portalL}
+	opsL := newListener("ops", o.opsAddr, opsHandler(reg, ready))
+	portalL := newListener("developer portal", o.portalAddr, web.ForwardedTLS(o.trustedProxies, dev.Handler()))
+	srvs := newServers(log, errc)
+	srvs.add(mgmtL, opsL, portalL)
 	if gw != nil {
-		gwL, err := gw.listen()
-		if err != nil {
-			return err
-		}
-		servers = append(servers, gwL)
+		srvs.add(gw.listeners...)
 	}
-
-	errc := startServers(servers)
-	if gw != nil {
-		gw.start(ctx)
+	lc.Add("servers", srvs.start, srvs.stop)
+	lc.Add("gateway sync", nil, func(context.Context) error { syncSrv.Close(); return nil }) // answers held long-polls before the servers wait for them
+	if err := lc.Start(ctx); err != nil {
+		return err
 	}
 
 	fmt.Fprintf(stdout, "Portico %s is running (store: %s, data: %s)\n", versionString(), st.Dialect(), o.dataDir)
 	fmt.Fprintf(stdout, "  management API    %s/api/v1   (admin token: %s)\n", mgmtL.url(), tokenSource)
 	if gw != nil {
-		fmt.Fprintf(stdout, "  gateway           %s         (Echo API: %s/echo/resource)\n", servers[len(servers)-1].url(), servers[len(servers)-1].url())
+		gwURL := gw.listeners[0].url()
+		fmt.Fprintf(stdout, "  gateway           %s         (Echo API: %s/echo/resource)\n", gwURL, gwURL)
 	} else {
 		fmt.Fprintf(stdout, "  gateway           none (mgmt mode: run self-hosted gateways)\n")
 	}
@@ -281,20 +334,40 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 		fmt.Fprintf(stdout, "Get the Starter key:  curl -s -X POST -H \"Authorization: Bearer $PORTICO_ADMIN_TOKEN\" %s/api/v1/subscriptions/admin-starter/listSecrets\n", mgmtL.url())
 	}
 
-	var runErr error
+	runErr := waitForShutdown(ctx, errc, o, log)
+	_ = lc.Stop() // each incomplete stop is logged
+	log.Info("stopped")
+	return runErr
+}
+
+// waitForShutdown waits until ctx ends (a signal) or a server fails, which
+// it returns.
+func waitForShutdown(ctx context.Context, errc <-chan error, o *options, log *slog.Logger) error {
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down", "timeout", o.shutdown)
-	case runErr = <-errc:
-		log.Error("server failed; shutting down", "err", runErr)
+		return nil
+	case err := <-errc:
+		log.Error("server failed; shutting down", "err", err)
+		return err
 	}
-	syncSrv.Close() // answer held long-polls now
-	stopServers(servers, o.shutdown, log)
-	if gw != nil {
-		gw.stop()
+}
+
+// openStore opens the store of --store (or the data dir's SQLite file)
+// with o.openStore when set (tests), else store.Open.
+func openStore(ctx context.Context, o *options) (store.Store, error) {
+	dsn := o.store
+	if dsn == "" {
+		dsn = filepath.Join(o.dataDir, "portico.db")
 	}
-	log.Info("stopped")
-	return runErr
+	if o.openStore != nil {
+		return o.openStore(ctx, dsn)
+	}
+	st, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // gatewayPublicURL is the gateway's URL as shown to people and written into

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/portico-gw/portico/internal/echo"
+	"github.com/portico-gw/portico/internal/lifecycle"
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
@@ -50,13 +51,23 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	echoSrv := httptest.NewServer(echo.Handler())
-	s := &stack{t: t, st: st, ready: &readiness{}, reg: prometheus.NewRegistry(), echoURL: echoSrv.URL,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	// The components of serve's lifecycle, in its order (serve.go).
 	o := &options{gatewayAddr: "127.0.0.1:0", shutdown: 5 * time.Second}
 	log := slog.New(slog.DiscardHandler)
-	s.gw, err = newBuiltinGateway(ctx, o, log, st, s.reg, s.ready, true)
-	if err != nil {
+	lc := lifecycle.New(log, o.shutdown)
+	lc.Add("store", nil, func(context.Context) error { return st.Close() })
+	echoSrv := httptest.NewServer(echo.Handler())
+	lc.Add("echo backend", nil, func(context.Context) error { echoSrv.Close(); return nil })
+	s := &stack{t: t, st: st, ready: &readiness{}, reg: prometheus.NewRegistry(), echoURL: echoSrv.URL,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}}
+	t.Cleanup(func() {
+		cancel()
+		s.client.CloseIdleConnections()
+		if err := lc.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	if s.gw, err = newBuiltinGateway(ctx, lc, o, log, st, s.reg, s.ready); err != nil {
 		t.Fatal(err)
 	}
 	m := mgmt.New(mgmt.Config{Store: st, AdminToken: e2eToken, OnCommit: s.gw.notify})
@@ -64,28 +75,17 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	mgmtSrv := httptest.NewServer(m.Handler())
-	s.mgmtURL = mgmtSrv.URL
-	l, err := s.gw.listen()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go l.srv.Serve(l.ln) //nolint:errcheck // ends with Shutdown
-	s.gwURL = "http://" + l.ln.Addr().String()
+	lc.Add("management API", nil, func(context.Context) error { mgmtSrv.Close(); return nil })
 	if err := s.readyErr(); err == nil {
 		t.Fatal("gateway ready before its first snapshot")
 	}
-	s.gw.start(ctx)
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		l.srv.Shutdown(sctx)
-		cancel()
-		s.gw.stop()
-		mgmtSrv.Close()
-		echoSrv.Close()
-		s.client.CloseIdleConnections()
-		st.Close()
-	})
+	srvs := newServers(log, make(chan error, 1))
+	srvs.add(s.gw.listeners...)
+	lc.Add("servers", srvs.start, srvs.stop)
+	if err := lc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.mgmtURL, s.gwURL = mgmtSrv.URL, "http://"+s.gw.listeners[0].ln.Addr().String()
 	s.poll("the gateway to be ready", func() bool { return s.readyErr() == nil })
 	return s
 }
