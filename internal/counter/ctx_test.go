@@ -121,7 +121,7 @@ func TestPoliciesWhenTheRequestEnds(t *testing.T) {
 		"cache-remove-value": `<cache-remove-value key="k"/>`,
 		"cache-lookup":       `<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"/>`,
 	}
-	run := func(t *testing.T, ctx context.Context, counters policy.Counters, cache policy.Cache, src string) (int, *policy.LastError) {
+	run := func(t *testing.T, ctx context.Context, counters policy.Counters, cache policy.Cache, src string) (int, *policy.Error) {
 		t.Helper()
 		doc, err := policy.CompileDocument("<policies><inbound>"+src+"<return-response/></inbound></policies>", &policy.Env{Scope: "apis/" + prefix})
 		if err != nil {
