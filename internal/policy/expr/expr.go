@@ -28,6 +28,18 @@
 // expression does not catch), an exceeded budget or a cancellation is
 // returned as *EvalError; the policy engine reports it with
 // LastError.Reason = ReasonEvaluationFailure.
+//
+// Source layout: each bound .NET type has one file, type_<name>.go, that
+// registers its members (type_string.go: System.String, type_datetime.go:
+// DateTime, type_jobject.go: JObject, type_jtoken.go: the members every JSON
+// token shares, type_irequest.go: context.Request (IRequest),
+// type_enumerable.go: the LINQ methods, type_enums.go: the enum types). A
+// file registers its type through a typeDef (tables.go), giving each member
+// a signature next to its implementation: its result type and the argument
+// counts of its overloads (see sig in types.go). lib_*.go hold the
+// algorithms the members share (formatting, date parsing, JSON and XML
+// trees, regular expressions, hashing); lexer.go, parser.go, compile.go and
+// stmt.go the compiler.
 package expr
 
 import (

@@ -15,6 +15,11 @@ type methodFn func(e *env, recv Value, args []Value, cs *callSite) Value
 type propFn func(e *env, recv Value) Value
 type staticFn func(e *env, args []Value, cs *callSite) Value
 
+// The dispatch tables. Members are registered by the register* functions of
+// the type_*.go files (one file per .NET type) through a typeDef, which
+// records each member's signature next to its implementation. The compiler
+// looks the members up by name once, when an expression is compiled, and
+// dispatches on the receiver's kind when it runs.
 var (
 	tablesOnce  sync.Once
 	methods     [numKinds]map[string]methodFn
@@ -31,20 +36,161 @@ var (
 	methodSites map[string]*[numKinds]methodFn
 )
 
+// The members and their signatures, in step with the dispatch tables: the
+// member behind props[k][name] is propMembers[k][name], and so on.
+var (
+	propMembers       [numKinds]map[string]*member
+	methodMembers     [numKinds]map[string]*member
+	seqMembers        = map[string]*member{}
+	staticMembers     = map[string]map[string]*member{}
+	staticPropMembers = map[string]map[string]*member{}
+	ctorMembers       = map[string]*member{}
+	// allMembers is every registration, in order.
+	allMembers []*member
+	// propSigs and methodSigs are propSites and methodSites for members.
+	propSigs   map[string]*[numKinds]*member
+	methodSigs map[string]*[numKinds]*member
+)
+
 var enumerableKinds = []kind{kString, kList, kDict, kSet, kJObject, kJArray, kJProperty, kHeaders, kQuery, kStrMap,
 	kVariables, kBytes, kGroupCollection, kClaims}
+
+// memberClass says what a member is.
+type memberClass uint8
+
+const (
+	mProp memberClass = iota
+	mMethod
+	mStaticProp
+	mStatic
+	mCtor
+)
+
+// member is one registration of a bound member: a .NET type's property,
+// method, static member or constructor, with its signature (see sig).
+type member struct {
+	owner  string // the .NET type that declares it ("string", "JToken", "Enumerable")
+	name   string // "" for a constructor
+	class  memberClass
+	sigSrc string
+	sig    *sig
+}
+
+// id names the member as a C# programmer would ("string.Length",
+// "static string.IsNullOrEmpty", "new JObject"); registrations of one
+// member on several kinds share it.
+func (m *member) id() string {
+	switch m.class {
+	case mStaticProp, mStatic:
+		return "static " + m.owner + "." + m.name
+	case mCtor:
+		return "new " + m.owner
+	}
+	return m.owner + "." + m.name
+}
+
+// typeDef registers the members of one .NET type.
+type typeDef struct {
+	name  string
+	kinds []kind // the kinds of its instances (none for static classes such as Math)
+}
+
+// defType starts the registration of the .NET type name whose instances
+// have the kinds ks, and makes name a type of member signatures.
+func defType(name string, ks ...kind) *typeDef {
+	if len(ks) > 0 {
+		t := kindsType(name, ks...)
+		if old, ok := namedTypes[name]; !ok {
+			namedTypes[name] = t
+		} else if old.ks != t.ks {
+			panic("type " + name + " defined twice with different kinds")
+		}
+	}
+	return &typeDef{name: name, kinds: ks}
+}
+
+// on is the same type registering members on other kinds (a null receiver,
+// a subset of its kinds).
+func (t *typeDef) on(ks ...kind) *typeDef { return &typeDef{name: t.name, kinds: ks} }
+
+func (t *typeDef) member(class memberClass, name, sig string) *member {
+	m := &member{owner: t.name, name: name, class: class, sigSrc: sig}
+	allMembers = append(allMembers, m)
+	return m
+}
+
+func setMember(tab *map[string]*member, name string, m *member) {
+	if *tab == nil {
+		*tab = map[string]*member{}
+	}
+	(*tab)[name] = m
+}
+
+// prop registers a property of type sig on every kind of t.
+func (t *typeDef) prop(name, sig string, f propFn) {
+	m := t.member(mProp, name, sig)
+	for _, k := range t.kinds {
+		prop(k, name, f)
+		setMember(&propMembers[k], name, m)
+	}
+}
+
+// method registers a method with signature sig on every kind of t.
+func (t *typeDef) method(name, sig string, f methodFn) {
+	m := t.member(mMethod, name, sig)
+	for _, k := range t.kinds {
+		method(k, name, f)
+		setMember(&methodMembers[k], name, m)
+	}
+}
+
+// seq registers a LINQ method, available on every enumerable kind that has
+// no method of that name.
+func (t *typeDef) seq(name, sig string, f methodFn) {
+	seqMethods[name] = f
+	seqMembers[name] = t.member(mMethod, name, sig)
+}
+
+// static registers a static method of t.
+func (t *typeDef) static(name, sig string, f staticFn) {
+	static(t.name, name, f)
+	if staticMembers[t.name] == nil {
+		staticMembers[t.name] = map[string]*member{}
+	}
+	staticMembers[t.name][name] = t.member(mStatic, name, sig)
+}
+
+// staticProp registers a static property (or constant) of t.
+func (t *typeDef) staticProp(name, sig string, f func(e *env) Value) {
+	staticProp(t.name, name, f)
+	if staticPropMembers[t.name] == nil {
+		staticPropMembers[t.name] = map[string]*member{}
+	}
+	staticPropMembers[t.name][name] = t.member(mStaticProp, name, sig)
+}
+
+// ctor registers the constructor of t; arity is the argument counts of its
+// overloads, as in a method signature ("(0-1)").
+func (t *typeDef) ctor(arity string, f staticFn) {
+	ctor(t.name, f)
+	ctorMembers[t.name] = t.member(mCtor, "", arity)
+}
+
+// defEnum registers an enum type and its members, numbered from 0.
+func defEnum(typ string, names ...string) *typeDef {
+	t := defType(typ, kEnum)
+	for i, n := range names {
+		v := enumValue{typ: typ, name: n, v: i}
+		t.staticProp(n, typ, func(*env) Value { return v })
+	}
+	return t
+}
 
 func method(k kind, name string, f methodFn) {
 	if methods[k] == nil {
 		methods[k] = map[string]methodFn{}
 	}
 	methods[k][name] = f
-}
-
-func methodKinds(name string, f methodFn, ks ...kind) {
-	for _, k := range ks {
-		method(k, name, f)
-	}
 }
 
 func prop(k kind, name string, f propFn) {
@@ -75,63 +221,122 @@ func ctor(typ string, f staticFn) {
 	ctors[typ] = f
 }
 
-func enum(typ string, names ...string) {
-	for i, n := range names {
-		v := enumValue{typ: typ, name: n, v: i}
-		staticProp(typ, n, func(*env) Value { return v })
-	}
+// registerTypes registers every bound .NET type; each register function
+// lives in the type_*.go file named after its type.
+func registerTypes() {
+	registerContext()
+	registerAPI()
+	registerOperation()
+	registerProduct()
+	registerSubscription()
+	registerUser()
+	registerRequest()
+	registerResponse()
+	registerLastError()
+	registerDeployment()
+	registerURL()
+	registerMessageBody()
+	registerReadOnlyDictionaries()
+	registerCertificate()
+	registerJwt()
+	registerBasicAuth()
+	registerObject()
+	registerExceptions()
+	registerDelegates()
+	registerString()
+	registerChar()
+	registerEnums()
+	registerConvert()
+	registerEncoding()
+	registerIntegers()
+	registerDouble()
+	registerDecimal()
+	registerBool()
+	registerGuid()
+	registerMath()
+	registerRandom()
+	registerURI()
+	registerWebUtility()
+	registerBitConverter()
+	registerDateTime()
+	registerDateTimeOffset()
+	registerTimeSpan()
+	registerList()
+	registerArray()
+	registerDictionary()
+	registerHashSet()
+	registerKeyValuePair()
+	registerStringBuilder()
+	registerEnumerable()
+	registerJToken()
+	registerJObject()
+	registerJArray()
+	registerJProperty()
+	registerJValue()
+	registerJsonConvert()
+	registerXDocument()
+	registerXElement()
+	registerXAttribute()
+	registerRegex()
+	registerMatch()
+	registerHashAlgorithms()
+	registerRandomNumberGenerator()
+	registerNullable() // last: Value only where a type has none
 }
 
+// objectMembers are the members of System.Object, available on every kind
+// that does not define its own.
+var objectMembers = []string{"ToString", "Equals", "GetHashCode", "GetType", "CompareTo"}
+
 func buildTables() {
-	registerContext()
-	registerObject()
-	registerString()
-	registerStatics()
-	registerTime()
-	registerCollections()
-	registerLinq()
-	registerJSON()
-	registerXML()
-	registerRegex()
-	registerCrypto()
+	registerTypes()
 	registerCosts()
+	for _, m := range allMembers {
+		m.sig = parseSig(m.sigSrc, m.class != mProp && m.class != mStaticProp)
+	}
 	// sites
 	propSites = map[string]*[numKinds]propFn{}
+	propSigs = map[string]*[numKinds]*member{}
 	for k := range props {
 		for name := range props[k] {
 			if propSites[name] == nil {
 				propSites[name] = &[numKinds]propFn{}
+				propSigs[name] = &[numKinds]*member{}
 			}
 			propSites[name][k] = props[k][name]
+			propSigs[name][k] = propMembers[k][name]
 		}
 	}
 	methodSites = map[string]*[numKinds]methodFn{}
-	ensure := func(name string) *[numKinds]methodFn {
+	methodSigs = map[string]*[numKinds]*member{}
+	ensure := func(name string) (*[numKinds]methodFn, *[numKinds]*member) {
 		if methodSites[name] == nil {
 			methodSites[name] = &[numKinds]methodFn{}
+			methodSigs[name] = &[numKinds]*member{}
 		}
-		return methodSites[name]
+		return methodSites[name], methodSigs[name]
 	}
 	for k := range methods {
 		for name, f := range methods[k] {
-			ensure(name)[k] = f
+			s, m := ensure(name)
+			s[k], m[k] = f, methodMembers[k][name]
 		}
 	}
 	for name, f := range seqMethods {
-		s := ensure(name)
+		s, m := ensure(name)
 		for _, k := range enumerableKinds {
 			if s[k] == nil {
-				s[k] = f
+				s[k], m[k] = f, seqMembers[name]
 			}
 		}
 	}
 	// object members available on every kind
-	for _, name := range []string{"ToString", "Equals", "GetHashCode", "GetType", "CompareTo"} {
-		s := ensure(name)
-		f := methods[kOther][name]
+	for _, name := range objectMembers {
+		s, m := ensure(name)
+		f, om := methods[kOther][name], methodMembers[kOther][name]
 		for k := kind(1); k < numKinds; k++ {
 			if s[k] == nil {
-				s[k] = f
+				s[k], m[k] = f, om
 			}
 		}
 	}
@@ -274,94 +479,6 @@ func setOut(e *env, a []Value, i int, cs *callSite, v Value) {
 func sortStrings(s []string) { sort.Strings(s) }
 
 // ---- object members ------------------------------------------------------------------
-
-func registerObject() {
-	method(kOther, "ToString", func(e *env, r Value, a []Value, cs *callSite) Value {
-		if len(a) > 0 {
-			if f, ok := a[0].(string); ok {
-				return formatValue(r, f)
-			}
-			if ev, ok := a[0].(enumValue); ok && ev.typ == "Formatting" {
-				if t, ok := r.(jtoken); ok {
-					return jsonString(t, ev.name == "Indented")
-				}
-			}
-			if a[0] == nil {
-				return toStr(r)
-			}
-			// ToString(IFormatProvider) and friends: culture is invariant
-			if len(a) > 1 {
-				if f, ok := a[0].(string); ok {
-					return formatValue(r, f)
-				}
-			}
-			return toStr(r)
-		}
-		return toStr(r)
-	})
-	method(kOther, "Equals", func(e *env, r Value, a []Value, cs *callSite) Value {
-		need(a, 1, cs)
-		return equals(r, a[0])
-	})
-	method(kOther, "GetHashCode", func(e *env, r Value, a []Value, cs *callSite) Value {
-		h := int32(0)
-		for _, c := range toStr(r) {
-			h = h*31 + int32(c)
-		}
-		return h
-	})
-	method(kOther, "CompareTo", func(e *env, r Value, a []Value, cs *callSite) Value {
-		need(a, 1, cs)
-		c := compare(r, a[0])
-		if c == 2 {
-			c = 0
-		}
-		return int32(c)
-	})
-	method(kOther, "GetType", func(e *env, r Value, a []Value, cs *callSite) Value {
-		d := newDict()
-		d.Anon = true
-		d.Set("Name", clrName(typeName(r)))
-		return d
-	})
-	// exceptions
-	prop(kException, "Message", func(e *env, r Value) Value { return r.(*csException).msg })
-	prop(kException, "InnerException", func(e *env, r Value) Value { return nz(r.(*csException).inner) })
-	method(kException, "ToString", func(e *env, r Value, a []Value, cs *callSite) Value {
-		x := r.(*csException)
-		return "System." + x.typ + ": " + x.msg
-	})
-	for _, t := range exceptionTypes {
-		t := t
-		ctor(t, func(e *env, a []Value, cs *callSite) Value {
-			x := &csException{typ: t}
-			if len(a) > 0 {
-				x.msg = toStr(a[0])
-			} else {
-				x.msg = "Exception of type 'System." + t + "' was thrown."
-			}
-			if len(a) > 1 {
-				x.inner, _ = a[1].(*csException)
-			}
-			return x
-		})
-	}
-	// Nullable<T>
-	for k := kind(1); k < numKinds; k++ {
-		prop(k, "HasValue", func(e *env, r Value) Value { return true })
-		if props[k]["Value"] == nil {
-			prop(k, "Value", func(e *env, r Value) Value { return r })
-		}
-	}
-	method(kOther, "GetValueOrDefault", func(e *env, r Value, a []Value, cs *callSite) Value { return r })
-	for _, k := range []kind{kInt, kLong, kDouble, kDecimal, kBool, kDateTime, kTimeSpan, kGuid, kChar} {
-		method(k, "GetValueOrDefault", func(e *env, r Value, a []Value, cs *callSite) Value { return r })
-	}
-	// lambdas invoked as Func<...>
-	method(kLambda, "Invoke", func(e *env, r Value, a []Value, cs *callSite) Value {
-		return callLambda(e, r.(*lambda), append([]Value(nil), a...)...)
-	})
-}
 
 var exceptionTypes = []string{"Exception", "ArgumentException", "ArgumentNullException", "ArgumentOutOfRangeException",
 	"InvalidOperationException", "FormatException", "NullReferenceException", "IndexOutOfRangeException",
