@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -11,57 +12,13 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/gwsync"
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 )
 
-type apiDoc struct {
-	Name string `json:"name"`
-	model.API
-}
-
-type opDoc struct {
-	Name string `json:"name"`
-	model.Operation
-}
-
-type productDoc struct {
-	Name string `json:"name"`
-	model.Product
-}
-
-type subDoc struct {
-	Name string `json:"name"`
-	model.Subscription
-}
-
-type userDoc struct {
-	Name string `json:"name"`
-	model.User
-}
-
-type groupDoc struct {
-	Name string `json:"name"`
-	model.Group
-}
-
-type backendDoc struct {
-	Name string `json:"name"`
-	model.Backend
-}
-
-type namedValueDoc struct {
-	Name string `json:"name"`
-	model.NamedValue
-}
-
-type gatewayDoc struct {
-	Name string `json:"name"`
-	model.Gateway
-}
-
 type gatewayRow struct {
-	gatewayDoc
+	mgmtclient.Gateway
 	Instances []gwsync.InstanceView
 	Connected int
 }
@@ -81,16 +38,13 @@ type dashboard struct {
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d := dashboard{Subscriptions: map[string]int{}, GatewayURL: s.cfg.GatewayURL}
-	var rev struct {
-		Revision int64 `json:"revision"`
-	}
-	_ = s.api.Get(ctx, "/api/v1/revision", &rev)
-	d.Revision = rev.Revision
-	d.APIs = s.count(ctx, "/api/v1/apis")
-	d.Products = s.count(ctx, "/api/v1/products")
-	d.Users = s.count(ctx, "/api/v1/users")
-	for _, st := range []string{"active", "submitted", "suspended"} {
-		d.Subscriptions[st] = s.count(ctx, "/api/v1/subscriptions"+web.Filter("state eq "+web.Quote(st)))
+	// The dashboard shows what it can read: a failed count shows as 0.
+	d.Revision, _ = s.api.Revision(ctx)
+	d.APIs, _ = s.api.CountAPIs(ctx)
+	d.Products, _ = s.api.CountProducts(ctx)
+	d.Users, _ = s.api.CountUsers(ctx)
+	for _, st := range []string{model.SubActive, model.SubSubmitted, model.SubSuspended} {
+		d.Subscriptions[st], _ = s.api.CountSubscriptions(ctx, mgmtclient.Eq("state", st))
 	}
 	d.Pending = d.Subscriptions["submitted"]
 	var err error
@@ -101,24 +55,12 @@ func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, "dashboard", 0, "Dashboard", d)
 }
 
-func (s *Server) count(ctx context.Context, path string) int {
-	sep := "?"
-	if strings.Contains(path, "?") {
-		sep = "&"
-	}
-	var page struct {
-		Count int `json:"count"`
-	}
-	_ = s.api.Get(ctx, path+sep+"top=1", &page)
-	return page.Count
-}
-
 func (s *Server) gatewayRows(ctx context.Context) []gatewayRow {
-	gws, _ := web.List[gatewayDoc](ctx, s.api, "/api/v1/gateways")
+	gws, _ := s.api.ListGateways(ctx)
 	rows := make([]gatewayRow, 0, len(gws))
 	for _, g := range gws {
-		row := gatewayRow{gatewayDoc: g}
-		row.Instances, _ = web.List[gwsync.InstanceView](ctx, s.api, "/api/v1/gateways/"+g.Name+"/instances")
+		row := gatewayRow{Gateway: g}
+		row.Instances, _ = s.api.GatewayInstances(ctx, g.Name)
 		for _, in := range row.Instances {
 			if in.Status != gwsync.StatusDisconnected {
 				row.Connected++
@@ -130,13 +72,13 @@ func (s *Server) gatewayRows(ctx context.Context) []gatewayRow {
 }
 
 type apisPage struct {
-	APIs   []apiDoc
+	APIs   []mgmtclient.API
 	Import importForm
 }
 
 type importForm struct {
 	ID, Path, Format, Value, ServiceURL string
-	Errors                              []web.FieldError
+	Errors                              []model.FieldError
 	Error                               string
 }
 
@@ -145,7 +87,7 @@ func (s *Server) handleAPIs(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showAPIs(w http.ResponseWriter, r *http.Request, f importForm, status int) {
-	apis, err := web.List[apiDoc](r.Context(), s.api, "/api/v1/apis")
+	apis, err := s.api.ListAPIs(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -157,11 +99,11 @@ func (s *Server) showAPIs(w http.ResponseWriter, r *http.Request, f importForm, 
 func (s *Server) handleAPICreate(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimSpace(r.PostFormValue("id"))
 	t := r.PostFormValue("subscriptionRequired") == "on"
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/apis/"+seg(id), map[string]any{
-		"displayName": r.PostFormValue("displayName"), "path": r.PostFormValue("path"),
-		"serviceUrl": r.PostFormValue("serviceUrl"), "description": r.PostFormValue("description"),
-		"subscriptionRequired": t, "protocols": []string{"http", "https"},
-	}, nil)
+	err := s.api.PutAPI(r.Context(), id, model.API{
+		DisplayName: r.PostFormValue("displayName"), Path: r.PostFormValue("path"),
+		ServiceURL: r.PostFormValue("serviceUrl"), Description: r.PostFormValue("description"),
+		SubscriptionRequired: &t, Protocols: []string{"http", "https"},
+	})
 	if err != nil {
 		s.done(w, r, "/apis", err, "")
 		return
@@ -180,35 +122,25 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 			f.Value = string(b)
 		}
 	}
-	body := map[string]any{"format": f.Format, "value": f.Value}
-	if f.Path != "" {
-		body["path"] = f.Path
-	}
-	if f.ServiceURL != "" {
-		body["serviceUrl"] = f.ServiceURL
-	}
-	res := s.api.Do(r.Context(), http.MethodPut, "/api/v1/apis/"+seg(f.ID), body)
-	if err := res.Err(); err != nil {
-		ae, _ := err.(*web.APIError)
-		f.Error = "The import was refused: " + ae.Detail
-		f.Errors = ae.Errors
+	n, err := s.api.ImportAPI(r.Context(), f.ID, mgmtclient.Import{Format: f.Format, Value: f.Value, Path: f.Path, ServiceURL: f.ServiceURL})
+	if err != nil {
+		var e *mgmtclient.Error
+		if !errors.As(err, &e) {
+			s.fail(w, r, err)
+			return
+		}
+		f.Error = "The import was refused: " + e.Detail
+		f.Errors = e.Errors
 		s.showAPIs(w, r, f, http.StatusBadRequest)
 		return
 	}
-	n := res.Header.Get("Portico-Import-Operations")
-	s.done(w, r, "/apis/"+f.ID, nil, "Imported "+n+" operation(s).")
-}
-
-// url escapes one path segment for the management API (ids are validated
-// there; this only keeps a malformed id from changing the path).
-func seg(id string) string {
-	return strings.NewReplacer("/", "%2F", "?", "%3F", "#", "%23", "%", "%25").Replace(id)
+	s.done(w, r, "/apis/"+f.ID, nil, "Imported "+strconv.Itoa(n)+" operation(s).")
 }
 
 type apiPage struct {
-	API      apiDoc
-	Ops      []opDoc
-	Products []named
+	API      mgmtclient.API
+	Ops      []mgmtclient.Operation
+	Products []mgmtclient.Product
 	Methods  []string
 }
 
@@ -216,26 +148,27 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("api")
 	var p apiPage
-	if err := s.api.Get(ctx, "/api/v1/apis/"+seg(id), &p.API); err != nil {
+	var err error
+	if p.API, err = s.api.GetAPI(ctx, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p.Ops, _ = web.List[opDoc](ctx, s.api, "/api/v1/apis/"+seg(id)+"/operations")
+	p.Ops, _ = s.api.ListOperations(ctx, id)
 	sort.Slice(p.Ops, func(i, j int) bool {
 		return p.Ops[i].URLTemplate+p.Ops[i].Method < p.Ops[j].URLTemplate+p.Ops[j].Method
 	})
-	p.Products, _ = web.List[named](ctx, s.api, "/api/v1/apis/"+seg(id)+"/products")
+	p.Products, _ = s.api.APIProducts(ctx, id)
 	p.Methods = model.HTTPMethods
 	s.page(w, r, "api", 0, p.API.DisplayName, p)
 }
 
 func (s *Server) handleAPIUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("api")
-	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/apis/"+seg(id), map[string]any{
-		"displayName": r.PostFormValue("displayName"), "description": r.PostFormValue("description"),
-		"path": r.PostFormValue("path"), "serviceUrl": r.PostFormValue("serviceUrl"),
-		"subscriptionRequired": r.PostFormValue("subscriptionRequired") == "on", "tags": splitList(r.PostFormValue("tags")),
-	}, nil)
+	err := s.api.UpdateAPI(r.Context(), id, mgmtclient.APIPatch{
+		DisplayName: mgmtclient.Set(r.PostFormValue("displayName")), Description: mgmtclient.Set(r.PostFormValue("description")),
+		Path: mgmtclient.Set(r.PostFormValue("path")), ServiceURL: mgmtclient.Set(r.PostFormValue("serviceUrl")),
+		SubscriptionRequired: mgmtclient.Set(r.PostFormValue("subscriptionRequired") == "on"), Tags: mgmtclient.Set(splitList(r.PostFormValue("tags"))),
+	})
 	s.done(w, r, "/apis/"+id, err, "API saved.")
 }
 
@@ -251,7 +184,7 @@ func splitList(s string) []string {
 
 func (s *Server) handleAPIDelete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("api")
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/apis/"+seg(id), nil, nil)
+	err := s.api.DeleteAPI(r.Context(), id)
 	if err != nil {
 		s.done(w, r, "/apis/"+id, err, "")
 		return
@@ -262,27 +195,28 @@ func (s *Server) handleAPIDelete(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleOpCreate(w http.ResponseWriter, r *http.Request) {
 	api := r.PathValue("api")
 	id := strings.TrimSpace(r.PostFormValue("id"))
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/apis/"+seg(api)+"/operations/"+seg(id), map[string]any{
-		"displayName": r.PostFormValue("displayName"), "method": r.PostFormValue("method"), "urlTemplate": r.PostFormValue("urlTemplate"),
-		"description": r.PostFormValue("description"),
-	}, nil)
+	err := s.api.PutOperation(r.Context(), api, id, model.Operation{
+		DisplayName: r.PostFormValue("displayName"), Method: r.PostFormValue("method"), URLTemplate: r.PostFormValue("urlTemplate"),
+		Description: r.PostFormValue("description"),
+	})
 	s.done(w, r, "/apis/"+api, err, "Operation added.")
 }
 
 type opPage struct {
-	API     apiDoc
-	Op      opDoc
+	API     mgmtclient.API
+	Op      mgmtclient.Operation
 	Methods []string
 }
 
 func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 	var p opPage
 	api, op := r.PathValue("api"), r.PathValue("op")
-	if err := s.api.Get(r.Context(), "/api/v1/apis/"+seg(api), &p.API); err != nil {
+	var err error
+	if p.API, err = s.api.GetAPI(r.Context(), api); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.api.Get(r.Context(), "/api/v1/apis/"+seg(api)+"/operations/"+seg(op), &p.Op); err != nil {
+	if p.Op, err = s.api.GetOperation(r.Context(), api, op); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -292,22 +226,22 @@ func (s *Server) handleOp(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleOpUpdate(w http.ResponseWriter, r *http.Request) {
 	api, op := r.PathValue("api"), r.PathValue("op")
-	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/apis/"+seg(api)+"/operations/"+seg(op), map[string]any{
-		"displayName": r.PostFormValue("displayName"), "method": r.PostFormValue("method"),
-		"urlTemplate": r.PostFormValue("urlTemplate"), "description": r.PostFormValue("description"),
-	}, nil)
+	err := s.api.UpdateOperation(r.Context(), api, op, mgmtclient.OperationPatch{
+		DisplayName: mgmtclient.Set(r.PostFormValue("displayName")), Method: mgmtclient.Set(r.PostFormValue("method")),
+		URLTemplate: mgmtclient.Set(r.PostFormValue("urlTemplate")), Description: mgmtclient.Set(r.PostFormValue("description")),
+	})
 	s.done(w, r, "/apis/"+api+"/operations/"+op, err, "Operation saved.")
 }
 
 func (s *Server) handleOpDelete(w http.ResponseWriter, r *http.Request) {
 	api, op := r.PathValue("api"), r.PathValue("op")
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/apis/"+seg(api)+"/operations/"+seg(op), nil, nil)
+	err := s.api.DeleteOperation(r.Context(), api, op)
 	s.done(w, r, "/apis/"+api, err, "Operation deleted.")
 }
 
 // policyScope checks a scope id ("global", "apis/{id}", "products/{id}",
-// "apis/{id}/operations/{id}") and returns its API path and a title.
-func policyScope(scope string) (path, title string, ok bool) {
+// "apis/{id}/operations/{id}") and returns its title.
+func policyScope(scope string) (title string, ok bool) {
 	parts := strings.Split(scope, "/")
 	valid := func(ids ...string) bool {
 		for _, id := range ids {
@@ -319,15 +253,15 @@ func policyScope(scope string) (path, title string, ok bool) {
 	}
 	switch {
 	case scope == "global":
-		return "/api/v1/policy", "Global policy", true
+		return "Global policy", true
 	case len(parts) == 2 && parts[0] == "apis" && valid(parts[1]):
-		return "/api/v1/apis/" + parts[1] + "/policy", "Policy of API " + parts[1], true
+		return "Policy of API " + parts[1], true
 	case len(parts) == 2 && parts[0] == "products" && valid(parts[1]):
-		return "/api/v1/products/" + parts[1] + "/policy", "Policy of product " + parts[1], true
+		return "Policy of product " + parts[1], true
 	case len(parts) == 4 && parts[0] == "apis" && parts[2] == "operations" && valid(parts[1], parts[3]):
-		return "/api/v1/apis/" + parts[1] + "/operations/" + parts[3] + "/policy", "Policy of operation " + parts[3] + " of API " + parts[1], true
+		return "Policy of operation " + parts[3] + " of API " + parts[1], true
 	}
-	return "", "", false
+	return "", false
 }
 
 // policyError is a validation error located in the document.
@@ -367,20 +301,21 @@ const defaultPolicy = `<policies>
 
 func (s *Server) handlePolicy(w http.ResponseWriter, r *http.Request) {
 	scope := r.URL.Query().Get("scope")
-	path, title, ok := policyScope(scope)
+	title, ok := policyScope(scope)
 	if !ok {
 		s.page(w, r, "message", http.StatusBadRequest, "Policy", msg{Heading: "Unknown policy scope", Text: "Open a policy from its API, operation or product page."})
 		return
 	}
-	res := s.api.DoRaw(r.Context(), http.MethodGet, path, "", nil)
+	doc, err := s.api.GetPolicy(r.Context(), scope)
 	p := policyPage{Scope: scope, Title: title}
+	var e *mgmtclient.Error
 	switch {
-	case res.Status == http.StatusOK:
-		p.Value, p.Exists = string(res.Body), true
-	case res.Status == http.StatusNotFound && strings.Contains(string(res.Body), "policy at scope"):
-		p.Value = defaultPolicy
+	case err == nil:
+		p.Value, p.Exists = doc, true
+	case errors.As(err, &e) && e.Status == http.StatusNotFound && strings.Contains(e.Detail, "policy at scope"):
+		p.Value = defaultPolicy // the owner exists but has no document of its own
 	default:
-		s.fail(w, r, res.Err())
+		s.fail(w, r, err)
 		return
 	}
 	s.showPolicy(w, r, p, 0)
@@ -402,21 +337,24 @@ func (s *Server) showPolicy(w http.ResponseWriter, r *http.Request, p policyPage
 // with each error at its line.
 func (s *Server) handlePolicySave(w http.ResponseWriter, r *http.Request) {
 	scope := r.PostFormValue("scope")
-	path, title, ok := policyScope(scope)
+	title, ok := policyScope(scope)
 	if !ok {
 		s.page(w, r, "message", http.StatusBadRequest, "Policy", msg{Heading: "Unknown policy scope"})
 		return
 	}
 	value := strings.ReplaceAll(r.PostFormValue("value"), "\r\n", "\n")
 	if r.PostFormValue("action") == "delete" {
-		err := s.api.Call(r.Context(), http.MethodDelete, path, nil, nil)
+		err := s.api.DeletePolicy(r.Context(), scope)
 		s.done(w, r, "/policy?scope="+scope, err, "Policy removed: the scope inherits its parent's.")
 		return
 	}
-	res := s.api.DoRaw(r.Context(), http.MethodPut, path, "application/xml", []byte(value))
-	if err := res.Err(); err != nil {
+	if err := s.api.PutPolicy(r.Context(), scope, value); err != nil {
 		p := policyPage{Scope: scope, Title: title, Value: value, Exists: true}
-		ae, _ := err.(*web.APIError)
+		var ae *mgmtclient.Error
+		if !errors.As(err, &ae) {
+			s.fail(w, r, err)
+			return
+		}
 		for _, fe := range ae.Errors {
 			pe := policyError{Message: fe.Message}
 			if m := lineCol.FindStringSubmatch(fe.Message); m != nil {

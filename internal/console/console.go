@@ -6,11 +6,13 @@
 // portal's outbox.
 //
 // Every page reads and writes through the management REST API, called
-// in-process with the admin token (web.Client): the console has exactly the
-// powers and the rules of the API and the CLI, nothing more. An
-// administrator signs in with the admin token or as a user of the
-// Administrators group; the session lives server-side behind an HttpOnly
-// cookie (the token is never stored in the browser). Sessions are in memory.
+// in-process with the admin token (the typed mgmtclient.Client): the
+// console has exactly the powers and the rules of the API and the CLI,
+// nothing more. An administrator signs in with the admin token or as a user
+// of the Administrators group; the session lives server-side behind an
+// HttpOnly cookie (the token is never stored in the browser). Changes are
+// made on behalf of who signed in (mgmt.WithActor): the audit log names the
+// administrator user, or the admin token. Sessions are in memory.
 package console
 
 import (
@@ -28,6 +30,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/secret"
@@ -61,7 +65,7 @@ type Config struct {
 // Server is the admin console. Create it with New.
 type Server struct {
 	cfg       Config
-	api       *web.Client
+	api       *mgmtclient.Client
 	log       *slog.Logger
 	sessions  *web.Sessions
 	csrf      *web.CSRF
@@ -76,7 +80,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, api: web.NewClient(cfg.Mgmt, cfg.AdminToken), log: cfg.Logger,
+	s := &Server{cfg: cfg, api: mgmtclient.New(cfg.Mgmt, cfg.AdminToken), log: cfg.Logger,
 		sessions: web.NewSessions("portico_console"), csrf: web.NewCSRF("portico_console_csrf"),
 		signins:   web.NewSignInGuard(),
 		tokenHash: sha256.Sum256([]byte(cfg.AdminToken))}
@@ -174,7 +178,8 @@ func (s *Server) form(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// admin requires a signed-in administrator.
+// admin requires a signed-in administrator, on whose behalf the request's
+// management calls then act.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess := s.sessions.Get(r)
@@ -191,18 +196,20 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 			http.Redirect(w, r, "/signin", http.StatusSeeOther)
 			return
 		}
-		h(w, r)
+		who := mgmt.Actor{Kind: mgmt.ActorAdminToken}
+		if sess.UserID != "" {
+			who = mgmt.Actor{Kind: mgmt.ActorAdminUser, ID: sess.UserID}
+		}
+		h(w, r.WithContext(mgmt.WithActor(r.Context(), who)))
 	}
 }
 
 func (s *Server) isAdministrator(r *http.Request, userID string) bool {
-	var u struct {
-		State string `json:"state"`
-	}
-	if err := s.api.Get(r.Context(), "/api/v1/users/"+userID, &u); err != nil || u.State != "active" {
+	u, err := s.api.GetUser(r.Context(), userID)
+	if err != nil || u.State != model.UserActive {
 		return false
 	}
-	groups, err := web.List[named](r.Context(), s.api, "/api/v1/users/"+userID+"/groups")
+	groups, err := s.api.UserGroups(r.Context(), userID)
 	if err != nil {
 		return false
 	}
@@ -252,7 +259,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, name string, statu
 
 // fail shows an unexpected error.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if web.IsStatus(err, http.StatusNotFound) {
+	if mgmtclient.IsStatus(err, http.StatusNotFound) {
 		s.page(w, r, "message", http.StatusNotFound, "Not found", msg{Heading: "Not found", Text: err.Error()})
 		return
 	}
@@ -357,12 +364,6 @@ func (s *Server) checkUser(r *http.Request, email, password string) (id, name st
 func (s *Server) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	s.sessions.End(w, r)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
-}
-
-// named is any resource by id and display name.
-type named struct {
-	Name        string `json:"name"`
-	DisplayName string `json:"displayName"`
 }
 
 func atoi(s string) (int, bool) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/console"
 	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/store"
 	"github.com/portico-gw/portico/internal/testenv"
@@ -25,7 +26,7 @@ const token = "console-test-admin-token-0123456789"
 type env struct {
 	t   *testing.T
 	url string
-	api *web.Client
+	api *mgmtclient.Client
 }
 
 func newEnv(t *testing.T) *env {
@@ -48,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	mux.Handle("/", c.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, url: srv.URL, api: web.NewClient(m.Handler(), token)}
+	return &env{t: t, url: srv.URL, api: mgmtclient.New(m.Handler(), token)}
 }
 
 type client struct {

@@ -7,16 +7,17 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/gwsync"
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 )
 
 type productsPage struct {
-	Products []productDoc
+	Products []mgmtclient.Product
 }
 
 func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) {
-	ps, err := web.List[productDoc](r.Context(), s.api, "/api/v1/products")
+	ps, err := s.api.ListProducts(r.Context(), "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -24,27 +25,43 @@ func (s *Server) handleProducts(w http.ResponseWriter, r *http.Request) {
 	s.page(w, r, "products", 0, "Products", productsPage{Products: ps})
 }
 
-func productBody(r *http.Request) map[string]any {
-	b := map[string]any{
-		"displayName": r.PostFormValue("displayName"), "description": r.PostFormValue("description"),
-		"terms": r.PostFormValue("terms"), "approvalRequired": r.PostFormValue("approvalRequired") == "on",
-		"subscriptionRequired": r.PostFormValue("subscriptionRequired") == "on",
-		"state":                r.PostFormValue("state"),
+// productForm reads the product form: every property, the subscriptions
+// limit nil when the field is empty.
+func productForm(r *http.Request) model.Product {
+	subRequired := r.PostFormValue("subscriptionRequired") == "on"
+	p := model.Product{
+		DisplayName: r.PostFormValue("displayName"), Description: r.PostFormValue("description"),
+		Terms: r.PostFormValue("terms"), ApprovalRequired: r.PostFormValue("approvalRequired") == "on",
+		SubscriptionRequired: &subRequired,
+		State:                r.PostFormValue("state"),
 	}
 	if n, ok := atoi(r.PostFormValue("subscriptionsLimit")); ok {
-		b["subscriptionsLimit"] = n
-	} else {
-		b["subscriptionsLimit"] = nil
+		p.SubscriptionsLimit = &n
 	}
-	if b["state"] == "" {
-		b["state"] = model.ProductNotPublished
+	if p.State == "" {
+		p.State = model.ProductNotPublished
 	}
-	return b
+	return p
+}
+
+// productPatch sets every property of the form, removing the subscriptions
+// limit when the field is empty.
+func productPatch(p model.Product) mgmtclient.ProductPatch {
+	patch := mgmtclient.ProductPatch{
+		DisplayName: mgmtclient.Set(p.DisplayName), Description: mgmtclient.Set(p.Description),
+		Terms: mgmtclient.Set(p.Terms), ApprovalRequired: mgmtclient.Set(p.ApprovalRequired),
+		SubscriptionRequired: mgmtclient.Set(*p.SubscriptionRequired), State: mgmtclient.Set(p.State),
+		SubscriptionsLimit: mgmtclient.Null[int](),
+	}
+	if p.SubscriptionsLimit != nil {
+		patch.SubscriptionsLimit = mgmtclient.Set(*p.SubscriptionsLimit)
+	}
+	return patch
 }
 
 func (s *Server) handleProductCreate(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimSpace(r.PostFormValue("id"))
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/products/"+seg(id), productBody(r), nil)
+	err := s.api.PutProduct(r.Context(), id, productForm(r))
 	if err != nil {
 		s.done(w, r, "/products", err, "")
 		return
@@ -53,11 +70,11 @@ func (s *Server) handleProductCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type productPage struct {
-	Product   productDoc
-	APIs      []named
-	Groups    []named
-	AllAPIs   []apiDoc
-	AllGroups []groupDoc
+	Product   mgmtclient.Product
+	APIs      []mgmtclient.API
+	Groups    []mgmtclient.Group
+	AllAPIs   []mgmtclient.API
+	AllGroups []mgmtclient.Group
 	Subs      int
 }
 
@@ -65,27 +82,28 @@ func (s *Server) handleProduct(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("product")
 	var p productPage
-	if err := s.api.Get(ctx, "/api/v1/products/"+seg(id), &p.Product); err != nil {
+	var err error
+	if p.Product, err = s.api.GetProduct(ctx, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p.APIs, _ = web.List[named](ctx, s.api, "/api/v1/products/"+seg(id)+"/apis")
-	p.Groups, _ = web.List[named](ctx, s.api, "/api/v1/products/"+seg(id)+"/groups")
-	p.AllAPIs, _ = web.List[apiDoc](ctx, s.api, "/api/v1/apis")
-	p.AllGroups, _ = web.List[groupDoc](ctx, s.api, "/api/v1/groups")
-	p.Subs = s.count(ctx, "/api/v1/products/"+seg(id)+"/subscriptions")
+	p.APIs, _ = s.api.ProductAPIs(ctx, id)
+	p.Groups, _ = s.api.ProductGroups(ctx, id)
+	p.AllAPIs, _ = s.api.ListAPIs(ctx)
+	p.AllGroups, _ = s.api.ListGroups(ctx)
+	p.Subs, _ = s.api.CountProductSubscriptions(ctx, id)
 	s.page(w, r, "product", 0, p.Product.DisplayName, p)
 }
 
 func (s *Server) handleProductUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("product")
-	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/products/"+seg(id), productBody(r), nil)
+	err := s.api.UpdateProduct(r.Context(), id, productPatch(productForm(r)))
 	s.done(w, r, "/products/"+id, err, "Product saved.")
 }
 
 func (s *Server) handleProductDelete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("product")
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/products/"+seg(id)+"?deleteSubscriptions=true", nil, nil)
+	err := s.api.DeleteProduct(r.Context(), id, true)
 	if err != nil {
 		s.done(w, r, "/products/"+id, err, "")
 		return
@@ -98,20 +116,27 @@ func (s *Server) handleProductLink(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("product")
 	kind := r.PostFormValue("kind") // apis or groups
 	if kind != "apis" && kind != "groups" {
-		s.done(w, r, "/products/"+id, &web.APIError{Status: 400, Detail: "unknown link kind"}, "")
+		s.done(w, r, "/products/"+id, &mgmtclient.Error{Status: 400, Detail: "unknown link kind"}, "")
 		return
 	}
-	method := http.MethodPut
-	if r.PostFormValue("action") == "remove" {
-		method = http.MethodDelete
-	}
+	remove := r.PostFormValue("action") == "remove"
 	target := r.PostFormValue("target")
-	err := s.api.Call(r.Context(), method, "/api/v1/products/"+seg(id)+"/"+kind+"/"+seg(target), nil, nil)
+	var err error
+	switch {
+	case kind == "apis" && remove:
+		err = s.api.RemoveProductAPI(r.Context(), id, target)
+	case kind == "apis":
+		err = s.api.AddProductAPI(r.Context(), id, target)
+	case remove:
+		err = s.api.RemoveProductGroup(r.Context(), id, target)
+	default:
+		err = s.api.AddProductGroup(r.Context(), id, target)
+	}
 	what := map[string]string{"apis": "API ", "groups": "Group "}[kind] + target
-	if method == http.MethodPut {
-		what += " added."
-	} else {
+	if remove {
 		what += " removed."
+	} else {
+		what += " added."
 	}
 	s.done(w, r, "/products/"+id, err, what)
 }
@@ -123,7 +148,7 @@ type subsPage struct {
 }
 
 type subRow struct {
-	subDoc
+	mgmtclient.Subscription
 	Owner string
 }
 
@@ -132,29 +157,29 @@ var subStates = []string{"submitted", "active", "suspended", "rejected", "cancel
 func (s *Server) handleSubscriptions(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	state := r.URL.Query().Get("state")
-	path := "/api/v1/subscriptions"
+	filter := ""
 	valid := false
 	for _, st := range subStates {
 		valid = valid || st == state
 	}
 	if valid {
-		path += web.Filter("state eq " + web.Quote(state))
+		filter = mgmtclient.Eq("state", state)
 	} else {
 		state = ""
 	}
-	subs, err := web.List[subDoc](ctx, s.api, path)
+	subs, err := s.api.ListSubscriptions(ctx, filter)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	users, _ := web.List[userDoc](ctx, s.api, "/api/v1/users")
+	users, _ := s.api.ListUsers(ctx, "")
 	emails := map[string]string{}
 	for _, u := range users {
 		emails["/users/"+u.Name] = u.Email
 	}
 	p := subsPage{State: state, States: subStates}
 	for _, sub := range subs {
-		p.Subs = append(p.Subs, subRow{subDoc: sub, Owner: emails[sub.OwnerID]})
+		p.Subs = append(p.Subs, subRow{Subscription: sub, Owner: emails[sub.OwnerID]})
 	}
 	sort.SliceStable(p.Subs, func(i, j int) bool {
 		a, b := p.Subs[i].CreatedDate, p.Subs[j].CreatedDate
@@ -168,11 +193,11 @@ func (s *Server) handleSubscriptions(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleSubscriptionState(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("sub")
 	state := r.PostFormValue("state")
-	body := map[string]any{"state": state}
+	patch := mgmtclient.SubscriptionPatch{State: mgmtclient.Set(state)}
 	if c := strings.TrimSpace(r.PostFormValue("comment")); c != "" {
-		body["stateComment"] = c
+		patch.StateComment = mgmtclient.Set(c)
 	}
-	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/subscriptions/"+seg(id), body, nil)
+	err := s.api.UpdateSubscription(r.Context(), id, patch)
 	back := "/subscriptions"
 	if f := r.PostFormValue("filter"); f != "" {
 		back += "?state=" + f
@@ -181,11 +206,11 @@ func (s *Server) handleSubscriptionState(w http.ResponseWriter, r *http.Request)
 }
 
 type usersPage struct {
-	Users []userDoc
+	Users []mgmtclient.User
 }
 
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
-	us, err := web.List[userDoc](r.Context(), s.api, "/api/v1/users")
+	us, err := s.api.ListUsers(r.Context(), "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -195,12 +220,8 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimSpace(r.PostFormValue("id"))
-	body := map[string]any{"email": r.PostFormValue("email"), "firstName": r.PostFormValue("firstName"),
-		"lastName": r.PostFormValue("lastName"), "state": r.PostFormValue("state")}
-	if pw := r.PostFormValue("password"); pw != "" {
-		body["password"] = pw
-	}
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/users/"+seg(id), body, nil)
+	err := s.api.PutUser(r.Context(), id, model.User{Email: r.PostFormValue("email"), FirstName: r.PostFormValue("firstName"),
+		LastName: r.PostFormValue("lastName"), State: r.PostFormValue("state"), Password: r.PostFormValue("password")})
 	if err != nil {
 		s.done(w, r, "/users", err, "")
 		return
@@ -209,50 +230,52 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type userPage struct {
-	User      userDoc
-	Groups    []named
-	AllGroups []groupDoc
-	Subs      []subDoc
+	User      mgmtclient.User
+	Groups    []mgmtclient.Group
+	AllGroups []mgmtclient.Group
+	Subs      []mgmtclient.Subscription
 }
 
 func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("user")
 	var p userPage
-	if err := s.api.Get(ctx, "/api/v1/users/"+seg(id), &p.User); err != nil {
+	var err error
+	if p.User, err = s.api.GetUser(ctx, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p.Groups, _ = web.List[named](ctx, s.api, "/api/v1/users/"+seg(id)+"/groups")
-	p.AllGroups, _ = web.List[groupDoc](ctx, s.api, "/api/v1/groups")
-	p.Subs, _ = web.List[subDoc](ctx, s.api, "/api/v1/users/"+seg(id)+"/subscriptions")
+	p.Groups, _ = s.api.UserGroups(ctx, id)
+	p.AllGroups, _ = s.api.ListGroups(ctx)
+	p.Subs, _ = s.api.UserSubscriptions(ctx, id)
 	s.page(w, r, "user", 0, p.User.Email, p)
 }
 
 func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("user")
-	body := map[string]any{"firstName": r.PostFormValue("firstName"), "lastName": r.PostFormValue("lastName"),
-		"state": r.PostFormValue("state"), "note": r.PostFormValue("note")}
+	patch := mgmtclient.UserPatch{FirstName: mgmtclient.Set(r.PostFormValue("firstName")), LastName: mgmtclient.Set(r.PostFormValue("lastName")),
+		State: mgmtclient.Set(r.PostFormValue("state")), Note: mgmtclient.Set(r.PostFormValue("note"))}
 	if pw := r.PostFormValue("password"); pw != "" {
-		body["password"] = pw
+		patch.Password = mgmtclient.Set(pw)
 	}
-	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/users/"+seg(id), body, nil)
+	err := s.api.UpdateUser(r.Context(), id, patch)
 	s.done(w, r, "/users/"+id, err, "User saved.")
 }
 
 func (s *Server) handleUserGroup(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("user")
-	method := http.MethodPut
-	if r.PostFormValue("action") == "remove" {
-		method = http.MethodDelete
+	var err error
+	if group := r.PostFormValue("group"); r.PostFormValue("action") == "remove" {
+		err = s.api.RemoveGroupUser(r.Context(), group, id)
+	} else {
+		err = s.api.AddGroupUser(r.Context(), group, id)
 	}
-	err := s.api.Call(r.Context(), method, "/api/v1/groups/"+seg(r.PostFormValue("group"))+"/users/"+seg(id), nil, nil)
 	s.done(w, r, "/users/"+id, err, "Groups updated.")
 }
 
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("user")
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/users/"+seg(id)+"?deleteSubscriptions=true", nil, nil)
+	err := s.api.DeleteUser(r.Context(), id, true)
 	if err != nil {
 		s.done(w, r, "/users/"+id, err, "")
 		return
@@ -261,7 +284,7 @@ func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
-	gs, err := web.List[groupDoc](r.Context(), s.api, "/api/v1/groups")
+	gs, err := s.api.ListGroups(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -270,19 +293,19 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGroupCreate(w http.ResponseWriter, r *http.Request) {
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/groups/"+seg(strings.TrimSpace(r.PostFormValue("id"))), map[string]any{
-		"displayName": r.PostFormValue("displayName"), "description": r.PostFormValue("description"),
-	}, nil)
+	err := s.api.PutGroup(r.Context(), strings.TrimSpace(r.PostFormValue("id")), model.Group{
+		DisplayName: r.PostFormValue("displayName"), Description: r.PostFormValue("description"),
+	})
 	s.done(w, r, "/groups", err, "Group created.")
 }
 
 func (s *Server) handleGroupDelete(w http.ResponseWriter, r *http.Request) {
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/groups/"+seg(r.PathValue("group")), nil, nil)
+	err := s.api.DeleteGroup(r.Context(), r.PathValue("group"))
 	s.done(w, r, "/groups", err, "Group deleted.")
 }
 
 func (s *Server) handleBackends(w http.ResponseWriter, r *http.Request) {
-	bs, err := web.List[backendDoc](r.Context(), s.api, "/api/v1/backends")
+	bs, err := s.api.ListBackends(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -292,20 +315,20 @@ func (s *Server) handleBackends(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleBackendSave(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimSpace(r.PostFormValue("id"))
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/backends/"+seg(id), map[string]any{
-		"url": r.PostFormValue("url"), "protocol": r.PostFormValue("protocol"),
-		"title": r.PostFormValue("title"), "description": r.PostFormValue("description"),
-	}, nil)
+	err := s.api.PutBackend(r.Context(), id, model.Backend{
+		URL: r.PostFormValue("url"), Protocol: r.PostFormValue("protocol"),
+		Title: r.PostFormValue("title"), Description: r.PostFormValue("description"),
+	})
 	s.done(w, r, "/backends", err, "Backend "+id+" saved.")
 }
 
 func (s *Server) handleBackendDelete(w http.ResponseWriter, r *http.Request) {
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/backends/"+seg(r.PathValue("backend")), nil, nil)
+	err := s.api.DeleteBackend(r.Context(), r.PathValue("backend"))
 	s.done(w, r, "/backends", err, "Backend deleted.")
 }
 
 func (s *Server) handleNamedValues(w http.ResponseWriter, r *http.Request) {
-	nvs, err := web.List[namedValueDoc](r.Context(), s.api, "/api/v1/namedValues")
+	nvs, err := s.api.ListNamedValues(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -315,15 +338,15 @@ func (s *Server) handleNamedValues(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleNamedValueSave(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimSpace(r.PostFormValue("id"))
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/namedValues/"+seg(id), map[string]any{
-		"displayName": r.PostFormValue("displayName"), "value": r.PostFormValue("value"),
-		"secret": r.PostFormValue("secret") == "on", "tags": splitList(r.PostFormValue("tags")),
-	}, nil)
+	err := s.api.PutNamedValue(r.Context(), id, model.NamedValue{
+		DisplayName: r.PostFormValue("displayName"), Value: r.PostFormValue("value"),
+		Secret: r.PostFormValue("secret") == "on", Tags: splitList(r.PostFormValue("tags")),
+	})
 	s.done(w, r, "/named-values", err, "Named value "+id+" saved.")
 }
 
 func (s *Server) handleNamedValueDelete(w http.ResponseWriter, r *http.Request) {
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/namedValues/"+seg(r.PathValue("nv")), nil, nil)
+	err := s.api.DeleteNamedValue(r.Context(), r.PathValue("nv"))
 	s.done(w, r, "/named-values", err, "Named value deleted.")
 }
 
@@ -333,10 +356,10 @@ func (s *Server) handleGateways(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleGatewayCreate(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimSpace(r.PostFormValue("id"))
-	err := s.api.Call(r.Context(), http.MethodPut, "/api/v1/gateways/"+seg(id), map[string]any{
-		"description":  r.PostFormValue("description"),
-		"locationData": map[string]any{"name": r.PostFormValue("name"), "city": r.PostFormValue("city"), "countryOrRegion": r.PostFormValue("country")},
-	}, nil)
+	err := s.api.PutGateway(r.Context(), id, model.Gateway{
+		Description:  r.PostFormValue("description"),
+		LocationData: model.GatewayLocation{Name: r.PostFormValue("name"), City: r.PostFormValue("city"), CountryOrRegion: r.PostFormValue("country")},
+	})
 	if err != nil {
 		s.done(w, r, "/gateways", err, "")
 		return
@@ -345,9 +368,9 @@ func (s *Server) handleGatewayCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 type gatewayPage struct {
-	Gateway   gatewayDoc
-	APIs      []named
-	AllAPIs   []apiDoc
+	Gateway   mgmtclient.Gateway
+	APIs      []mgmtclient.API
+	AllAPIs   []mgmtclient.API
 	Instances []gwsync.InstanceView
 	Token     string
 	Expiry    string
@@ -362,13 +385,14 @@ func (s *Server) showGateway(w http.ResponseWriter, r *http.Request, token, expi
 	ctx := r.Context()
 	id := r.PathValue("gw")
 	p := gatewayPage{Token: token, Expiry: expiry}
-	if err := s.api.Get(ctx, "/api/v1/gateways/"+seg(id), &p.Gateway); err != nil {
+	var err error
+	if p.Gateway, err = s.api.GetGateway(ctx, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p.APIs, _ = web.List[named](ctx, s.api, "/api/v1/gateways/"+seg(id)+"/apis")
-	p.AllAPIs, _ = web.List[apiDoc](ctx, s.api, "/api/v1/apis")
-	p.Instances, _ = web.List[gwsync.InstanceView](ctx, s.api, "/api/v1/gateways/"+seg(id)+"/instances")
+	p.APIs, _ = s.api.GatewayAPIs(ctx, id)
+	p.AllAPIs, _ = s.api.ListAPIs(ctx)
+	p.Instances, _ = s.api.GatewayInstances(ctx, id)
 	p.MgmtHint = "http://" + r.Host
 	if r.TLS != nil {
 		p.MgmtHint = "https://" + r.Host
@@ -378,11 +402,12 @@ func (s *Server) showGateway(w http.ResponseWriter, r *http.Request, token, expi
 
 func (s *Server) handleGatewayAPI(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("gw")
-	method := http.MethodPut
-	if r.PostFormValue("action") == "remove" {
-		method = http.MethodDelete
+	var err error
+	if api := r.PostFormValue("api"); r.PostFormValue("action") == "remove" {
+		err = s.api.RemoveGatewayAPI(r.Context(), id, api)
+	} else {
+		err = s.api.AddGatewayAPI(r.Context(), id, api)
 	}
-	err := s.api.Call(r.Context(), method, "/api/v1/gateways/"+seg(id)+"/apis/"+seg(r.PostFormValue("api")), nil, nil)
 	s.done(w, r, "/gateways/"+id, err, "APIs of the gateway updated.")
 }
 
@@ -393,16 +418,13 @@ func (s *Server) handleGatewayToken(w http.ResponseWriter, r *http.Request) {
 	if !ok || days < 1 || days > 30 {
 		days = 30
 	}
-	keyType := r.PostFormValue("keyType")
-	if keyType != "secondary" {
-		keyType = "primary"
+	key := mgmtclient.Primary
+	if r.PostFormValue("keyType") == "secondary" {
+		key = mgmtclient.Secondary
 	}
-	var tok struct {
-		Value  string `json:"value"`
-		Expiry string `json:"expiry"`
-	}
-	expiry := time.Now().Add(time.Duration(days)*24*time.Hour - time.Minute).UTC().Format(time.RFC3339)
-	if err := s.api.Call(r.Context(), http.MethodPost, "/api/v1/gateways/"+seg(id)+"/generateToken", map[string]any{"keyType": keyType, "expiry": expiry}, &tok); err != nil {
+	expiry := time.Now().Add(time.Duration(days)*24*time.Hour - time.Minute)
+	tok, err := s.api.GenerateGatewayToken(r.Context(), id, key, expiry)
+	if err != nil {
 		s.done(w, r, "/gateways/"+id, err, "")
 		return
 	}
@@ -410,7 +432,7 @@ func (s *Server) handleGatewayToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGatewayDelete(w http.ResponseWriter, r *http.Request) {
-	err := s.api.Call(r.Context(), http.MethodDelete, "/api/v1/gateways/"+seg(r.PathValue("gw")), nil, nil)
+	err := s.api.DeleteGateway(r.Context(), r.PathValue("gw"))
 	s.done(w, r, "/gateways", err, "Gateway deleted.")
 }
 

@@ -2,10 +2,12 @@ package console
 
 import (
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/portal/web"
 )
 
@@ -37,19 +39,15 @@ var funcs = template.FuncMap{
 	"args": func(csrf, id, state, label, filter string) actArgs {
 		return actArgs{CSRF: csrf, ID: id, State: state, Label: label, Filter: filter}
 	},
-	"hasAPI": func(list []named, id string) bool { return hasName(list, id) },
+	"hasAPI": func(list []mgmtclient.API, id string) bool {
+		return slices.ContainsFunc(list, func(a mgmtclient.API) bool { return a.Name == id })
+	},
+	"hasGroup": func(list []mgmtclient.Group, id string) bool {
+		return slices.ContainsFunc(list, func(g mgmtclient.Group) bool { return g.Name == id })
+	},
 }
 
 // actArgs feeds the subscription action button template.
 type actArgs struct {
 	CSRF, ID, State, Label, Filter string
-}
-
-func hasName(list []named, id string) bool {
-	for _, n := range list {
-		if n.Name == id {
-			return true
-		}
-	}
-	return false
 }

@@ -180,7 +180,7 @@ func (s *Server) Seed(ctx context.Context, echoURL string) (bool, error) {
 		if _, err := tx.Put(ctx, store.Record{Kind: string(model.KindMeta), ID: "seeded", Doc: []byte(`{"by":"portico"}`)}); err != nil {
 			return err
 		}
-		return tx.Audit(ctx, store.AuditEntry{Actor: "system", Action: "seed", Kind: "instance", Path: "/"})
+		return s.audit(WithActor(ctx, Actor{Kind: ActorSystem}), tx, "seed", "instance", "/")
 	})
 	if err != nil {
 		return false, fmt.Errorf("seed default objects: %w", err)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/secret"
@@ -152,17 +153,18 @@ func (s *Server) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		s.mail.Send(email, "Someone tried to sign up with your address",
 			fmt.Sprintf("Hello %s,\n\nSomeone tried to create a developer portal account with this e-mail address, which already has one.\nIf it was you, sign in at %s/signin or reset your password at %s/reset.\nIf it was not you, you can ignore this message.\n", existing.FirstName, base, base))
 	default:
+		// The visitor creates their own account: the change is theirs.
 		id := "u" + web.RandomToken(8)
-		err := s.api.Call(ctx, http.MethodPut, "/api/v1/users/"+id, map[string]any{
-			"email": u.Email, "firstName": u.FirstName, "lastName": u.LastName, "password": password, "state": model.UserPending,
-			"note": "Signed up on the developer portal",
-		}, nil)
-		if web.IsStatus(err, http.StatusBadRequest) {
+		err := s.api.PutUser(asDeveloper(ctx, id), id, model.User{
+			Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Password: password, State: model.UserPending,
+			Note: "Signed up on the developer portal",
+		})
+		if mgmtclient.IsStatus(err, http.StatusBadRequest) {
 			f.Error = "The account could not be created: " + err.Error()
 			s.render(w, r, "signup", http.StatusBadRequest, "Sign up", f)
 			return
 		}
-		if err != nil && !web.IsStatus(err, http.StatusConflict) { // a conflict is a concurrent sign-up with the same address
+		if err != nil && !mgmtclient.IsStatus(err, http.StatusConflict) { // a conflict is a concurrent sign-up with the same address
 			s.failed(w, r, err)
 			return
 		}
@@ -184,13 +186,14 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "message", http.StatusBadRequest, "Link expired", msgData{Heading: "This link is not valid", Text: "It was used already or has expired. Sign up again with the same address to get a new one.", Link: "/signup", LinkTxt: "Sign up"})
 		return
 	}
-	var u userDoc
-	if err := s.api.Get(r.Context(), "/api/v1/users/"+id, &u); err != nil {
+	u, err := s.api.GetUser(r.Context(), id)
+	if err != nil {
 		s.failed(w, r, err)
 		return
 	}
 	if u.State == model.UserPending {
-		if err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/users/"+id, map[string]any{"state": model.UserActive}, nil); err != nil {
+		// The link proved the address: the developer confirms it.
+		if err := s.api.UpdateUser(asDeveloper(r.Context(), id), id, mgmtclient.UserPatch{State: mgmtclient.Set(model.UserActive)}); err != nil {
 			s.failed(w, r, err)
 			return
 		}
@@ -312,11 +315,11 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "message", http.StatusBadRequest, "Link expired", msgData{Heading: "This link is not valid", Text: "It was used already or has expired.", Link: "/reset", LinkTxt: "Ask for a new one"})
 		return
 	}
-	patch := map[string]any{"password": password}
+	patch := mgmtclient.UserPatch{Password: mgmtclient.Set(password)}
 	if u, err := s.userByID(r.Context(), id); err == nil && u.State == model.UserPending {
-		patch["state"] = model.UserActive // the link proved the address
+		patch.State = mgmtclient.Set(model.UserActive) // the link proved the address
 	}
-	if err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/users/"+id, patch, nil); err != nil {
+	if err := s.api.UpdateUser(asDeveloper(r.Context(), id), id, patch); err != nil {
 		s.failed(w, r, err)
 		return
 	}
@@ -326,7 +329,7 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) {
 
 type profilePage struct {
 	Subs    []subView
-	Keys    map[string]secrets
+	Keys    map[string]mgmtclient.Secrets
 	Form    formData
 	Catalog *catalog
 }
@@ -339,7 +342,7 @@ func (s *Server) handleProfile(w http.ResponseWriter, r *http.Request) {
 	s.showProfile(w, r, u, sess, nil, "")
 }
 
-func (s *Server) showProfile(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, keys map[string]secrets, errMsg string) {
+func (s *Server) showProfile(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, keys map[string]mgmtclient.Secrets, errMsg string) {
 	c, err := s.loadCatalog(r.Context(), u)
 	if err != nil {
 		s.failed(w, r, err)
@@ -365,10 +368,10 @@ func (s *Server) handleProfileUpdate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/users/"+u.ID, map[string]any{
-		"firstName": strings.TrimSpace(r.PostFormValue("firstName")), "lastName": strings.TrimSpace(r.PostFormValue("lastName")),
-	}, nil)
-	if web.IsStatus(err, http.StatusBadRequest) {
+	err := s.api.UpdateUser(r.Context(), u.ID, mgmtclient.UserPatch{
+		FirstName: mgmtclient.Set(strings.TrimSpace(r.PostFormValue("firstName"))), LastName: mgmtclient.Set(strings.TrimSpace(r.PostFormValue("lastName"))),
+	})
+	if mgmtclient.IsStatus(err, http.StatusBadRequest) {
 		s.showProfile(w, r, u, sess, nil, "Your profile was not changed: "+err.Error())
 		return
 	}
@@ -406,7 +409,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) {
 		s.showProfile(w, r, u, sess, nil, "The new password must be 8 to 256 characters long.")
 		return
 	}
-	if err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/users/"+u.ID, map[string]any{"password": next}, nil); err != nil {
+	if err := s.api.UpdateUser(r.Context(), u.ID, mgmtclient.UserPatch{Password: mgmtclient.Set(next)}); err != nil {
 		s.failed(w, r, err)
 		return
 	}
@@ -430,8 +433,8 @@ func (s *Server) handleClose(w http.ResponseWriter, r *http.Request) {
 		s.showProfile(w, r, u, sess, nil, "Your password is wrong; the account was not closed.")
 		return
 	}
-	err = s.api.Call(r.Context(), http.MethodDelete, "/api/v1/users/"+u.ID+"?deleteSubscriptions=true", nil, nil)
-	if web.IsStatus(err, http.StatusConflict) {
+	err = s.api.DeleteUser(r.Context(), u.ID, true)
+	if mgmtclient.IsStatus(err, http.StatusConflict) {
 		s.showProfile(w, r, u, sess, nil, "This account cannot be closed: "+err.Error())
 		return
 	}

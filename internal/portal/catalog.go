@@ -8,19 +8,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
-	"github.com/portico-gw/portico/internal/portal/web"
 )
 
 // productInfo is a product visible to the viewer, with its APIs.
 type productInfo struct {
-	productDoc
-	APIs   []apiDoc
+	mgmtclient.Product
+	APIs   []mgmtclient.API
 	Limits []string
 }
 
@@ -28,7 +27,7 @@ type productInfo struct {
 // of their groups, and the APIs of those products.
 type catalog struct {
 	Products    []*productInfo
-	APIs        []apiDoc
+	APIs        []mgmtclient.API
 	apiProducts map[string][]*productInfo
 }
 
@@ -41,13 +40,13 @@ func (c *catalog) product(id string) *productInfo {
 	return nil
 }
 
-func (c *catalog) api(id string) (apiDoc, bool) {
+func (c *catalog) api(id string) (mgmtclient.API, bool) {
 	for _, a := range c.APIs {
 		if a.Name == id {
 			return a, true
 		}
 	}
-	return apiDoc{}, false
+	return mgmtclient.API{}, false
 }
 
 // loadCatalog applies group visibility: a product is shown when it is
@@ -55,14 +54,14 @@ func (c *catalog) api(id string) (apiDoc, bool) {
 // one such product holds it.
 func (s *Server) loadCatalog(ctx context.Context, u *userCtx) (*catalog, error) {
 	groups := groupsOf(u)
-	products, err := web.List[productDoc](ctx, s.api, "/api/v1/products"+web.Filter("state eq 'published'"))
+	products, err := s.api.ListProducts(ctx, mgmtclient.Eq("state", model.ProductPublished))
 	if err != nil {
 		return nil, err
 	}
 	c := &catalog{apiProducts: map[string][]*productInfo{}}
 	seen := map[string]bool{}
 	for _, p := range products {
-		pg, err := web.List[named](ctx, s.api, "/api/v1/products/"+p.Name+"/groups")
+		pg, err := s.api.ProductGroups(ctx, p.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -73,14 +72,14 @@ func (s *Server) loadCatalog(ctx context.Context, u *userCtx) (*catalog, error) 
 		if !visible {
 			continue
 		}
-		apis, err := web.List[apiDoc](ctx, s.api, "/api/v1/products/"+p.Name+"/apis")
+		apis, err := s.api.ProductAPIs(ctx, p.Name)
 		if err != nil {
 			return nil, err
 		}
 		sort.Slice(apis, func(i, j int) bool {
 			return strings.ToLower(apis[i].DisplayName) < strings.ToLower(apis[j].DisplayName)
 		})
-		pi := &productInfo{productDoc: p, APIs: apis}
+		pi := &productInfo{Product: p, APIs: apis}
 		c.Products = append(c.Products, pi)
 		for _, a := range apis {
 			c.apiProducts[a.Name] = append(c.apiProducts[a.Name], pi)
@@ -103,9 +102,8 @@ func (s *Server) loadCatalog(ctx context.Context, u *userCtx) (*catalog, error) 
 // limits and quotas, its subscriptions limit and whether approval is needed.
 func (s *Server) limitsInWords(ctx context.Context, p *productInfo) []string {
 	var out []string
-	res := s.api.DoRaw(ctx, http.MethodGet, "/api/v1/products/"+p.Name+"/policy", "", nil)
-	if res.Status == http.StatusOK {
-		out = append(out, policyLimits(string(res.Body))...)
+	if doc, err := s.api.GetPolicy(ctx, "products/"+p.Name); err == nil {
+		out = append(out, policyLimits(doc)...)
 	}
 	if p.SubscriptionsLimit != nil {
 		switch n := *p.SubscriptionsLimit; n {
@@ -200,7 +198,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) {
 type apisPage struct {
 	Query, Tag string
 	Tags       []string
-	APIs       []apiDoc
+	APIs       []mgmtclient.API
 	Total      int
 }
 
@@ -235,29 +233,29 @@ func (s *Server) handleAPIs(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiPage struct {
-	API      apiDoc
+	API      mgmtclient.API
 	BaseURL  string
-	Ops      []opDoc
+	Ops      []mgmtclient.Operation
 	Products []*productInfo
 }
 
 // visibleAPI loads an API the viewer may see, or reports 404.
-func (s *Server) visibleAPI(ctx context.Context, u *userCtx, id string) (*catalog, apiDoc, error) {
+func (s *Server) visibleAPI(ctx context.Context, u *userCtx, id string) (*catalog, mgmtclient.API, error) {
 	if !model.ValidID(id) {
-		return nil, apiDoc{}, &web.APIError{Status: http.StatusNotFound}
+		return nil, mgmtclient.API{}, &mgmtclient.Error{Status: http.StatusNotFound}
 	}
 	c, err := s.loadCatalog(ctx, u)
 	if err != nil {
-		return nil, apiDoc{}, err
+		return nil, mgmtclient.API{}, err
 	}
 	a, ok := c.api(id)
 	if !ok {
-		return nil, apiDoc{}, &web.APIError{Status: http.StatusNotFound}
+		return nil, mgmtclient.API{}, &mgmtclient.Error{Status: http.StatusNotFound}
 	}
 	return c, a, nil
 }
 
-func (s *Server) gatewayBase(a apiDoc) string {
+func (s *Server) gatewayBase(a mgmtclient.API) string {
 	base := strings.TrimRight(s.cfg.GatewayURL, "/")
 	if a.Path != "" {
 		base += "/" + a.Path
@@ -265,8 +263,8 @@ func (s *Server) gatewayBase(a apiDoc) string {
 	return base
 }
 
-func (s *Server) operations(ctx context.Context, apiID string) ([]opDoc, error) {
-	ops, err := web.List[opDoc](ctx, s.api, "/api/v1/apis/"+apiID+"/operations")
+func (s *Server) operations(ctx context.Context, apiID string) ([]mgmtclient.Operation, error) {
+	ops, err := s.api.ListOperations(ctx, apiID)
 	if err != nil {
 		return nil, err
 	}
@@ -316,14 +314,14 @@ func (s *Server) handleDefinition(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("format") == "yaml" {
 		format, ext, ctype = "openapi", "yaml", "application/yaml"
 	}
-	res := s.api.DoRaw(r.Context(), http.MethodGet, "/api/v1/apis/"+a.Name+"?export="+url.QueryEscape(format), "", nil)
-	if err := res.Err(); err != nil {
+	doc, err := s.api.ExportAPI(r.Context(), a.Name, format)
+	if err != nil {
 		s.failed(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", ctype+"; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+a.Name+`.openapi.`+ext+`"`)
-	_, _ = w.Write(res.Body)
+	_, _ = w.Write(doc)
 }
 
 type productsPage struct {

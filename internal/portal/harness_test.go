@@ -18,6 +18,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal"
 	"github.com/portico-gw/portico/internal/portal/web"
@@ -37,7 +38,7 @@ const adminToken = "portal-test-admin-token-0123456789"
 type stack struct {
 	t          *testing.T
 	store      store.Store
-	api        *web.Client
+	api        *mgmtclient.Client
 	mailer     *web.Mailer
 	portalURL  string
 	mgmtURL    string
@@ -102,7 +103,7 @@ func newStack(t *testing.T) *stack {
 	mgmtSrv := httptest.NewServer(mux)
 	t.Cleanup(mgmtSrv.Close)
 
-	s := &stack{t: t, store: st, api: web.NewClient(m.Handler(), adminToken), mailer: mailer,
+	s := &stack{t: t, store: st, api: mgmtclient.New(m.Handler(), adminToken), mailer: mailer,
 		portalURL: portalSrv.URL, mgmtURL: mgmtSrv.URL, gatewayURL: gwSrv.URL}
 	s.waitGateway()
 	return s

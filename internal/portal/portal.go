@@ -5,12 +5,15 @@
 // gateway and see their usage.
 //
 // The portal holds no business rules of its own: every read and write goes
-// to the management API handler in-process (web.Client with the admin
-// token), so validation, subscription limits, key generation and the audit
-// log apply exactly as for the REST API. What the portal adds is identity
-// and authorisation: who is signed in, which products their groups see, and
-// that a subscription's keys are only ever shown to its owner. Passwords are
-// checked against the argon2id hash read from the store (the API never
+// to the management API handler in-process (the typed mgmtclient.Client
+// with the admin token), so validation, subscription limits, key
+// generation and the audit log apply exactly as for the REST API. Changes
+// are made on behalf of the developer (mgmt.WithActor): the audit log names
+// the signed-in developer, or the visitor signing up, confirming or
+// resetting a password with a link. What the portal adds is identity and
+// authorisation: who is signed in, which products their groups see, and
+// that a subscription's keys are only ever shown to its owner. Passwords
+// are checked against the argon2id hash read from the store (the API never
 // returns it).
 //
 // Sessions, confirmation and reset tokens, sign-in throttling and the outbox
@@ -18,6 +21,7 @@
 package portal
 
 import (
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -31,6 +35,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portico-gw/portico/internal/mgmt"
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 	"github.com/portico-gw/portico/internal/store"
@@ -71,7 +77,7 @@ type Config struct {
 // Server is the developer portal. Create it with New.
 type Server struct {
 	cfg      Config
-	api      *web.Client
+	api      *mgmtclient.Client
 	log      *slog.Logger
 	mail     *web.Mailer
 	sessions *web.Sessions
@@ -99,7 +105,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{
 		cfg:          cfg,
-		api:          web.NewClient(cfg.Mgmt, cfg.AdminToken),
+		api:          mgmtclient.New(cfg.Mgmt, cfg.AdminToken),
 		log:          cfg.Logger,
 		mail:         cfg.Mailer,
 		sessions:     web.NewSessions("portico_portal"),
@@ -165,7 +171,25 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /subscriptions/{sub}/cancel", s.post(s.owned(s.handleCancel)))
 	mux.HandleFunc("GET /subscriptions/{sub}/usage", s.owned(s.handleUsage))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
-	return web.SecurityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	return web.SecurityHeaders(http.NewCrossOriginProtection().Handler(s.actAsDeveloper(mux)))
+}
+
+// actAsDeveloper makes the management requests of a signed-in developer's
+// request act as that developer, so the audit log names them. Handlers that
+// change anything check the session first (requireUser), which ends the
+// session of a deleted or blocked user.
+func (s *Server) actAsDeveloper(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sess := s.sessions.Get(r); sess != nil && sess.UserID != "" {
+			r = r.WithContext(asDeveloper(r.Context(), sess.UserID))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// asDeveloper returns ctx acting as developer (user) id.
+func asDeveloper(ctx context.Context, id string) context.Context {
+	return mgmt.WithActor(ctx, mgmt.Actor{Kind: mgmt.ActorDeveloper, ID: id})
 }
 
 // post wraps a form handler: it bounds and parses the body and refuses a
@@ -209,13 +233,13 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request) (*userCtx, *web.
 	if sess == nil || sess.UserID == "" {
 		return nil, nil
 	}
-	var u userDoc
-	if err := s.api.Get(r.Context(), "/api/v1/users/"+sess.UserID, &u); err != nil || u.State != "active" {
+	u, err := s.api.GetUser(r.Context(), sess.UserID)
+	if err != nil || u.State != model.UserActive {
 		s.sessions.End(w, r)
 		return nil, nil
 	}
 	uc := &userCtx{ID: sess.UserID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, Groups: map[string]bool{model.GroupDevelopers: true}}
-	groups, err := web.List[named](r.Context(), s.api, "/api/v1/users/"+sess.UserID+"/groups")
+	groups, err := s.api.UserGroups(r.Context(), sess.UserID)
 	if err == nil {
 		for _, g := range groups {
 			uc.Groups[g.Name] = true
@@ -283,7 +307,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) failed(w http.ResponseWriter, r *http.Request, err error) {
-	if web.IsStatus(err, http.StatusNotFound) {
+	if mgmtclient.IsStatus(err, http.StatusNotFound) {
 		s.notFound(w, r)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 )
 
@@ -46,7 +47,7 @@ type respView struct {
 }
 
 type opView struct {
-	opDoc
+	mgmtclient.Operation
 	URL       string
 	Params    []paramRow
 	Body      []repView
@@ -100,8 +101,8 @@ func reps(rs []model.Representation) []repView {
 	return out
 }
 
-func (s *Server) opView(a apiDoc, o opDoc) opView {
-	v := opView{opDoc: o, URL: s.gatewayBase(a) + o.URLTemplate}
+func (s *Server) opView(a mgmtclient.API, o mgmtclient.Operation) opView {
+	v := opView{Operation: o, URL: s.gatewayBase(a) + o.URLTemplate}
 	v.Params = params("template", o.TemplateParameters)
 	if o.Request != nil {
 		v.Params = append(v.Params, params("query", o.Request.QueryParameters)...)
@@ -145,8 +146,8 @@ func (s *Server) opView(a apiDoc, o opDoc) opView {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 type operationPage struct {
-	API  apiDoc
-	Ops  []opDoc
+	API  mgmtclient.API
+	Ops  []mgmtclient.Operation
 	Op   opView
 	Subs []subView // the viewer's active subscriptions that admit this API
 	Try  *tryResult
@@ -170,7 +171,7 @@ func (s *Server) showOperation(w http.ResponseWriter, r *http.Request, res *tryR
 		return
 	}
 	opID := r.PathValue("op")
-	var op *opDoc
+	var op *mgmtclient.Operation
 	for i := range ops {
 		if ops[i].Name == opID {
 			op = &ops[i]

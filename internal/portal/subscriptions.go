@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/portal/web"
 )
@@ -68,7 +69,7 @@ func (v subView) admits(apiID string, c *catalog) bool {
 	return false
 }
 
-func (s *Server) subView(d *subDoc, c *catalog) subView {
+func (s *Server) subView(d *mgmtclient.Subscription, c *catalog) subView {
 	v := subView{ID: d.Name, DisplayName: d.DisplayName, State: d.State, Scope: d.Scope, Created: d.CreatedDate, Comment: d.StateComment}
 	kind, id, _ := model.ScopeKind(d.Scope)
 	switch kind {
@@ -89,7 +90,7 @@ func (s *Server) subView(d *subDoc, c *catalog) subView {
 
 // ownSubscriptions lists the viewer's subscriptions, newest first.
 func (s *Server) ownSubscriptions(ctx context.Context, u *userCtx, c *catalog) ([]subView, error) {
-	subs, err := web.List[subDoc](ctx, s.api, "/api/v1/users/"+u.ID+"/subscriptions")
+	subs, err := s.api.UserSubscriptions(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,13 +111,13 @@ func (s *Server) ownSubscriptions(ctx context.Context, u *userCtx, c *catalog) (
 // ownSubscription loads subscription id if, and only if, the viewer owns
 // it; any other case is reported as not found, so that ids of other users'
 // subscriptions are not even confirmed to exist.
-func (s *Server) ownSubscription(ctx context.Context, u *userCtx, id string) (*subDoc, error) {
-	notFound := &web.APIError{Status: http.StatusNotFound}
+func (s *Server) ownSubscription(ctx context.Context, u *userCtx, id string) (*mgmtclient.Subscription, error) {
+	notFound := &mgmtclient.Error{Status: http.StatusNotFound}
 	if u == nil || !model.ValidID(id) {
 		return nil, notFound
 	}
-	var d subDoc
-	if err := s.api.Get(ctx, "/api/v1/subscriptions/"+id, &d); err != nil {
+	d, err := s.api.GetSubscription(ctx, id)
+	if err != nil {
 		return nil, notFound
 	}
 	if d.OwnerID != "/users/"+u.ID {
@@ -158,11 +159,11 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		state = model.SubSubmitted
 	}
 	id := "sub-" + web.RandomToken(8)
-	err = s.api.Call(r.Context(), http.MethodPut, "/api/v1/subscriptions/"+id, map[string]any{
-		"scope": "/products/" + p.Name, "ownerId": "/users/" + u.ID, "displayName": name, "state": state,
-	}, nil)
+	err = s.api.PutSubscription(r.Context(), id, model.Subscription{
+		Scope: "/products/" + p.Name, OwnerID: "/users/" + u.ID, DisplayName: name, State: state,
+	})
 	switch {
-	case web.IsStatus(err, http.StatusConflict):
+	case mgmtclient.IsStatus(err, http.StatusConflict):
 		limit := 0
 		if p.SubscriptionsLimit != nil {
 			limit = *p.SubscriptionsLimit
@@ -170,7 +171,7 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		s.sessions.SetFlash(sess, fmt.Sprintf("You already hold %s to %s, the most this product allows. Cancel one to subscribe again.", plural(limit, "subscription", "subscriptions"), p.DisplayName))
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
-	case web.IsStatus(err, http.StatusBadRequest):
+	case mgmtclient.IsStatus(err, http.StatusBadRequest):
 		s.sessions.SetFlash(sess, "The subscription could not be created: "+err.Error())
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
@@ -188,7 +189,7 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 
 // subHandler handles a request about one subscription of the signed-in
 // user.
-type subHandler func(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc)
+type subHandler func(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *mgmtclient.Subscription)
 
 // owned serves h only to a signed-in user who owns the subscription named in
 // the path (read from the store, never from the form); anyone else gets 404,
@@ -210,9 +211,9 @@ func (s *Server) owned(h subHandler) http.HandlerFunc {
 
 // handleSecrets shows a subscription's keys to its owner: JSON for the
 // page's script, else the profile page with the keys revealed.
-func (s *Server) handleSecrets(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
-	var keys secrets
-	if err := s.api.Call(r.Context(), http.MethodPost, "/api/v1/subscriptions/"+sub.Name+"/listSecrets", nil, &keys); err != nil {
+func (s *Server) handleSecrets(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *mgmtclient.Subscription) {
+	keys, err := s.api.SubscriptionSecrets(r.Context(), sub.Name)
+	if err != nil {
 		s.failed(w, r, err)
 		return
 	}
@@ -222,26 +223,26 @@ func (s *Server) handleSecrets(w http.ResponseWriter, r *http.Request, u *userCt
 		_ = json.NewEncoder(w).Encode(keys)
 		return
 	}
-	s.showProfile(w, r, u, sess, map[string]secrets{sub.Name: keys}, "")
+	s.showProfile(w, r, u, sess, map[string]mgmtclient.Secrets{sub.Name: keys}, "")
 }
 
-func (s *Server) handleRegenerate(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
-	which := "Primary"
+func (s *Server) handleRegenerate(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *mgmtclient.Subscription) {
+	which := mgmtclient.Primary
 	if r.PostFormValue("key") == "secondary" {
-		which = "Secondary"
+		which = mgmtclient.Secondary
 	}
-	if err := s.api.Call(r.Context(), http.MethodPost, "/api/v1/subscriptions/"+sub.Name+"/regenerate"+which+"Key", nil, nil); err != nil {
+	if err := s.api.RegenerateSubscriptionKey(r.Context(), sub.Name, which); err != nil {
 		s.failed(w, r, err)
 		return
 	}
-	s.sessions.SetFlash(sess, strings.ToLower(which)+" key of "+sub.DisplayName+" regenerated; the old one stops working within seconds.")
+	s.sessions.SetFlash(sess, string(which)+" key of "+sub.DisplayName+" regenerated; the old one stops working within seconds.")
 	http.Redirect(w, r, "/profile#"+sub.Name, http.StatusSeeOther)
 }
 
-func (s *Server) handleRename(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
+func (s *Server) handleRename(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *mgmtclient.Subscription) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
-	err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/subscriptions/"+sub.Name, map[string]any{"displayName": name}, nil)
-	if web.IsStatus(err, http.StatusBadRequest) {
+	err := s.api.UpdateSubscription(r.Context(), sub.Name, mgmtclient.SubscriptionPatch{DisplayName: mgmtclient.Set(name)})
+	if mgmtclient.IsStatus(err, http.StatusBadRequest) {
 		s.sessions.SetFlash(sess, "The name was not changed: "+err.Error())
 	} else if err != nil {
 		s.failed(w, r, err)
@@ -252,13 +253,13 @@ func (s *Server) handleRename(w http.ResponseWriter, r *http.Request, u *userCtx
 	http.Redirect(w, r, "/profile#"+sub.Name, http.StatusSeeOther)
 }
 
-func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *mgmtclient.Subscription) {
 	if v := s.subView(sub, nil); !v.Live() {
 		s.sessions.SetFlash(sess, "This subscription is already "+sub.State+".")
 		http.Redirect(w, r, "/profile", http.StatusSeeOther)
 		return
 	}
-	if err := s.api.Call(r.Context(), http.MethodPatch, "/api/v1/subscriptions/"+sub.Name, map[string]any{"state": model.SubCancelled}, nil); err != nil {
+	if err := s.api.UpdateSubscription(r.Context(), sub.Name, mgmtclient.SubscriptionPatch{State: mgmtclient.Set(model.SubCancelled)}); err != nil {
 		s.failed(w, r, err)
 		return
 	}
@@ -282,13 +283,13 @@ var usageSpans = map[string][2]time.Duration{
 
 // handleUsage draws the calls, errors and response times of one of the
 // viewer's subscriptions from the reports API.
-func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *subDoc) {
+func (s *Server) handleUsage(w http.ResponseWriter, r *http.Request, u *userCtx, sess *web.Session, sub *mgmtclient.Subscription) {
 	span := r.URL.Query().Get("span")
 	if _, ok := usageSpans[span]; !ok {
 		span = "1h"
 	}
 	sp := usageSpans[span]
-	usage, err := web.FetchUsage(r.Context(), s.api, sp[0], sp[1], time.Now(), "subscriptionId eq "+web.Quote(sub.Name))
+	usage, err := web.FetchUsage(r.Context(), s.api, sp[0], sp[1], time.Now(), mgmtclient.Eq("subscriptionId", sub.Name))
 	if err != nil {
 		s.log.Warn("portal usage: reports API failed", "subscription", sub.Name, "err", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
 	"github.com/portico-gw/portico/internal/model"
 )
 
@@ -147,8 +148,13 @@ func (s *Server) handleTry(w http.ResponseWriter, r *http.Request) {
 		s.failed(w, r, err)
 		return
 	}
-	var op opDoc
-	if id := r.PathValue("op"); !model.ValidID(id) || s.api.Get(r.Context(), "/api/v1/apis/"+a.Name+"/operations/"+id, &op) != nil {
+	id := r.PathValue("op")
+	if !model.ValidID(id) {
+		s.notFound(w, r)
+		return
+	}
+	op, err := s.api.GetOperation(r.Context(), a.Name, id)
+	if err != nil {
 		s.notFound(w, r)
 		return
 	}
@@ -168,7 +174,7 @@ func (s *Server) handleTry(w http.ResponseWriter, r *http.Request) {
 	s.showOperation(w, r, res, form)
 }
 
-func (s *Server) try(ctx context.Context, u *userCtx, c *catalog, a apiDoc, v opView, form tryForm) *tryResult {
+func (s *Server) try(ctx context.Context, u *userCtx, c *catalog, a mgmtclient.API, v opView, form tryForm) *tryResult {
 	res := &tryResult{Method: v.Method}
 	if s.cfg.GatewayURL == "" {
 		res.Error = "This portal does not know the gateway's URL; ask the administrator to set PORTICO_GATEWAY_URL."
@@ -185,8 +191,8 @@ func (s *Server) try(ctx context.Context, u *userCtx, c *catalog, a apiDoc, v op
 		res.Error = "This subscription is not active for this API."
 		return res
 	}
-	var keys secrets
-	if err := s.api.Call(ctx, http.MethodPost, "/api/v1/subscriptions/"+sub.Name+"/listSecrets", nil, &keys); err != nil {
+	keys, err := s.api.SubscriptionSecrets(ctx, sub.Name)
+	if err != nil {
 		res.Error = "The subscription's key could not be read."
 		return res
 	}

@@ -5,24 +5,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"time"
-)
 
-// ReportRecord is one row of GET /api/v1/reports/byTime, with APIM's
-// property names (unknown properties are ignored).
-type ReportRecord struct {
-	Timestamp        time.Time `json:"timestamp"`
-	Interval         string    `json:"interval"`
-	CallCountSuccess float64   `json:"callCountSuccess"`
-	CallCountBlocked float64   `json:"callCountBlocked"`
-	CallCountFailed  float64   `json:"callCountFailed"`
-	CallCountOther   float64   `json:"callCountOther"`
-	CallCountTotal   float64   `json:"callCountTotal"`
-	APITimeAvg       float64   `json:"apiTimeAvg"`
-	APITimeMax       float64   `json:"apiTimeMax"`
-	ServiceTimeAvg   float64   `json:"serviceTimeAvg"`
-}
+	"github.com/portico-gw/portico/internal/mgmt/mgmtclient"
+)
 
 // Usage is calls and latency over time, ready to draw.
 type Usage struct {
@@ -49,29 +35,22 @@ func isoDuration(d time.Duration) string {
 
 // FetchUsage reads the reports API by time for [to-span, to) in buckets of
 // interval, restricted by an OData filter (may be empty).
-func FetchUsage(ctx context.Context, c *Client, span, interval time.Duration, to time.Time, filter string) (Usage, error) {
+func FetchUsage(ctx context.Context, c *mgmtclient.Client, span, interval time.Duration, to time.Time, filter string) (Usage, error) {
 	to = to.UTC().Truncate(interval).Add(interval)
 	from := to.Add(-span)
-	q := url.Values{}
-	q.Set("from", from.Format(time.RFC3339))
-	q.Set("to", to.Format(time.RFC3339))
-	q.Set("interval", isoDuration(interval))
-	if filter != "" {
-		q.Set("filter", filter)
-	}
 	u := Usage{
 		Calls:   Chart{Title: "Calls", Unit: "calls", Stack: true, Integer: true, Series: []string{"successful", "errors"}},
 		Latency: Chart{Title: "Response time", Unit: "ms", Series: []string{"average", "maximum"}},
 	}
-	recs, err := List[ReportRecord](ctx, c, "/api/v1/reports/byTime?"+q.Encode())
-	if IsStatus(err, http.StatusNotFound) {
+	recs, err := c.ReportByTime(ctx, from, to, isoDuration(interval), filter)
+	if mgmtclient.IsStatus(err, http.StatusNotFound) {
 		return u, nil
 	}
 	if err != nil {
 		return u, err
 	}
 	u.Available = true
-	byTime := map[int64]ReportRecord{}
+	byTime := map[int64]mgmtclient.ReportRecord{}
 	for _, r := range recs {
 		byTime[r.Timestamp.UTC().Truncate(interval).Unix()] = r
 	}
