@@ -24,7 +24,10 @@
 // when it only forwards, the streaming proxy, whose failures are 502
 // (backend unreachable) or 504 (timeout); otherwise the policy pipeline
 // (inbound, backend with forward-request, outbound, on-error; see
-// runPolicies). An operation whose policy does not compile answers 500.
+// runPolicies). Both paths build the outbound request, pick the backend
+// and map its failures with the one forwarding core (forward.go), and every
+// error is a *policy.Error written by policy.WriteError. An operation whose
+// policy does not compile answers 500.
 // An authorised request that asks for it may be recorded by the policy
 // debugger (debug.go), and a caller's W3C traceparent is continued towards
 // the backend with a new parent id (traceparent.go).

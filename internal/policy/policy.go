@@ -25,6 +25,10 @@
 //     rejects) stops the pipeline; a step that fails jumps to on-error with
 //     Context.LastError set.
 //
+// A step fails with an *Error (errors.go), the one error model of the
+// whole data plane: the gateway's own failures are *Error values too, with
+// the same reasons, and WriteError writes them all.
+//
 // Compiled documents and pipelines are immutable and safe for concurrent
 // use; state that outlives a snapshot (rate-limit and quota counters) lives
 // in a Counters value the caller keeps, keyed by stable ids.
