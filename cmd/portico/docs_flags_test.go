@@ -97,7 +97,8 @@ func commandFlags(t *testing.T) map[string][]string {
 // command: the code line (with its backslash continuations), or the prose
 // paragraph. Without any, the flag is Portico's.
 var (
-	docFlagRE = regexp.MustCompile(`(^|[^A-Za-z0-9_-])--([a-z][a-z0-9-]*)`)
+	// docFlagRE matches --name, and --prefix-* for a family of flags.
+	docFlagRE = regexp.MustCompile(`(^|[^A-Za-z0-9_-])--([a-z][a-z0-9-]*)(\*?)`)
 	// toolRE matches a command word: not part of a longer name such as
 	// portico-data or perf-portico-key.data.
 	toolRE = regexp.MustCompile(`(^|[\s(\[` + "`" + `/|;=])(portico|curl|jq|wrk|perf|go|docker|kubectl|helm|openssl|sqlite3|psql|nginx|git|ss|taskset|sed|grep|tar)($|[^A-Za-z0-9_-])`)
@@ -105,8 +106,9 @@ var (
 
 // docFlag is one --flag occurrence in the docs.
 type docFlag struct {
-	name  string
-	where string // file:line
+	name     string
+	wildcard bool   // --name* names every flag starting with name
+	where    string // file:line
 }
 
 // docFlags returns the portico flags the docs name.
@@ -122,7 +124,7 @@ func docFlags(t *testing.T, root string, files []string) []docFlag {
 					continue
 				}
 				line := u.line + strings.Count(u.text[:start], "\n")
-				flags = append(flags, docFlag{name: u.text[m[4]:m[5]], where: rel + ":" + strconv.Itoa(line)})
+				flags = append(flags, docFlag{name: u.text[m[4]:m[5]], wildcard: m[7] > m[6], where: rel + ":" + strconv.Itoa(line)})
 			}
 		}
 	}
@@ -200,7 +202,16 @@ func TestDocumentedFlagsExist(t *testing.T) {
 	}
 	var unknown []string
 	for _, f := range docFlags(t, root, docsFlagFiles(t, root)) {
-		if !known[f.name] {
+		switch {
+		case f.wildcard:
+			found := false
+			for k := range known {
+				found = found || strings.HasPrefix(k, f.name)
+			}
+			if !found {
+				unknown = append(unknown, "--"+f.name+"* ("+f.where+")")
+			}
+		case !known[f.name]:
 			unknown = append(unknown, "--"+f.name+" ("+f.where+")")
 		}
 	}
