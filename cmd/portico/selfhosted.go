@@ -67,10 +67,10 @@ const selfHostedFlushInterval = 500 * time.Millisecond
 // management plane, serving from its backup when that plane is unreachable.
 //
 // Its components start in this order and stop in the reverse one, within
-// --shutdown-timeout: the counters, span exporter and gateway of
-// setupGateway, the agent (which sends a last heartbeat as it stops), the
-// request-record queue (whose last records go to the agent's buffer) and
-// the servers.
+// --shutdown-timeout: the management plane's HTTP client, the counters,
+// span exporter and gateway of setupGateway, the agent (which sends a last
+// heartbeat as it stops), the request-record queue (whose last records go
+// to the agent's buffer) and the servers.
 func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer) error {
 	if o.mgmtURL == "" {
 		return errors.New("--mgmt-url (or PORTICO_MGMT_URL) is required: the URL of the management plane, e.g. https://portico-mgmt.example.com:8001")
@@ -95,6 +95,9 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	ready := &readiness{}
 	lc := lifecycle.New(log, o.shutdown)
 	defer lc.Stop() //nolint:errcheck // releases what the wiring acquired when it fails; a no-op after the Stop below
+	// Stopped after the agent: closes its connections to the management
+	// plane (one dialled for a call cancelled by the stop included).
+	lc.Add("management client", nil, func(context.Context) error { client.CloseIdleConnections(); return nil })
 
 	// Request records go to the agent's on-disk buffer, which sends them to
 	// the management plane (POST /gateway/v1/telemetry).

@@ -155,7 +155,7 @@ func TestGatewayCommand(t *testing.T) {
 		t.Fatalf("exit code %d", code)
 	}
 	components, errs := stopped(t, g.stderr.String())
-	if want := []string{"servers", "request records", "gateway agent", "gateway", "rate-limit counters"}; !slices.Equal(components, want) {
+	if want := []string{"servers", "request records", "gateway agent", "gateway", "rate-limit counters", "management client"}; !slices.Equal(components, want) {
 		t.Fatalf("components stopped in the order %q, want %q", components, want)
 	}
 	if len(errs) > 0 {
