@@ -50,6 +50,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/policy"
 	"github.com/portico-gw/portico/internal/router"
 	"github.com/portico-gw/portico/internal/snapshot"
@@ -62,7 +63,7 @@ const StatusPath = "/status-0123456789abcdef"
 
 // Defaults of Config.
 const (
-	DefaultGatewayID              = "managed"
+	DefaultGatewayID              = model.ManagedGatewayID
 	DefaultConnectTimeout         = 10 * time.Second
 	DefaultResponseHeaderTimeout  = 300 * time.Second
 	DefaultMaxHeaderBytes         = 32 << 10
