@@ -7,8 +7,8 @@
 //
 // Every page reads and writes through the management REST API, called
 // in-process with the admin token (the typed mgmtclient.Client): the
-// console has exactly the powers and the rules of the API and the CLI,
-// nothing more. An administrator signs in with the admin token or as a user
+// console has exactly the powers and the rules of the REST API, nothing
+// more. An administrator signs in with the admin token or as a user
 // of the Administrators group; the session lives server-side behind an
 // HttpOnly cookie (the token is never stored in the browser). Changes are
 // made on behalf of who signed in (mgmt.WithActor): the audit log names the

@@ -10,8 +10,8 @@ type ActorKind string
 
 // Actor kinds, as the audit log's actorKind names them.
 const (
-	// ActorAdminToken is a caller holding the admin token: the REST API and
-	// the CLI, and the console signed in with the token. Its ID is the
+	// ActorAdminToken is a caller holding the admin token: a client of the
+	// REST API, or the console signed in with the token. Its ID is the
 	// token's fingerprint.
 	ActorAdminToken ActorKind = "adminToken"
 	// ActorAdminUser is a member of the Administrators group signed in to

@@ -2,7 +2,7 @@
 // developer portal and the admin console use. It calls the management
 // handler (mgmt.Server.Handler()) in-process, with the admin token, and
 // never opens a socket: every read and write goes through the same HTTP
-// handlers as the REST API and the CLI, so validation, ETags, the audit log
+// handlers as a REST client's, so validation, ETags, the audit log
 // and change notifications apply exactly as they do there.
 //
 // Methods take and return the model types: a resource read back is the
