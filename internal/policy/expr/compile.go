@@ -27,6 +27,9 @@ type compiler struct {
 	scopes       []scope
 	nslots       int
 	slotTypes    []string
+	slotSty      []*sty          // the static type of each slot's values (nil: unknown)
+	assigned     map[string]bool // names assigned after their declaration (see parser.assigned)
+	trace        *tracer         // tests only
 	usesReqBody  bool
 	usesRespBody bool
 	loopDepth    int
@@ -61,6 +64,7 @@ func (c *compiler) declare(p pos, name, typ string) int {
 	slot := c.nslots
 	c.nslots++
 	c.slotTypes = append(c.slotTypes, typ)
+	c.slotSty = append(c.slotSty, nil)
 	c.scopes[len(c.scopes)-1].vars[name] = slot
 	return slot
 }
@@ -161,12 +165,27 @@ func qualified(n node) string {
 
 func constFn(v Value) evalFn { return func(*env) Value { return v } }
 
+// expr compiles an expression.
 func (c *compiler) expr(n node) evalFn {
+	f, _ := c.exprT(n)
+	return f
+}
+
+// exprT compiles an expression and returns its static type (nil: unknown).
+func (c *compiler) exprT(n node) (evalFn, *sty) {
+	f, t := c.compileExpr(n)
+	if c.trace != nil {
+		f = c.trace.expr(n.at(), f, t)
+	}
+	return f, t
+}
+
+func (c *compiler) compileExpr(n node) (evalFn, *sty) {
 	switch x := n.(type) {
 	case *litNode:
-		return constFn(x.val)
+		return constFn(x.val), valueType(x.val)
 	case *interpNode:
-		return c.interp(x)
+		return c.interp(x), stString
 	case *identNode:
 		return c.ident(x)
 	case *memberNode:
@@ -176,28 +195,30 @@ func (c *compiler) expr(n node) evalFn {
 	case *indexNode:
 		return c.index(x)
 	case *chainNode:
-		inner := c.expr(x.x)
+		inner, t := c.exprT(x.x)
 		return func(e *env) Value {
 			v := inner(e)
 			if v == chainStop {
 				return nil
 			}
 			return v
-		}
+		}, t
 	case *unaryNode:
 		return c.unary(x)
 	case *postfixNode:
-		return c.incdec(x.p, x.op, x.x, true)
+		return c.incdec(x.p, x.op, x.x, true), nil
 	case *binaryNode:
 		return c.binary(x)
 	case *condNode:
-		cf, af, bf := c.expr(x.c), c.expr(x.a), c.expr(x.b)
+		cf := c.expr(x.c)
+		af, at := c.exprT(x.a)
+		bf, bt := c.exprT(x.b)
 		return func(e *env) Value {
 			if truthy(cf(e)) {
 				return af(e)
 			}
 			return bf(e)
-		}
+		}, union(at, bt)
 	case *assignNode:
 		return c.assign(x)
 	case *castNode:
@@ -209,7 +230,7 @@ func (c *compiler) expr(n node) evalFn {
 			v := xf(e)
 			e.pos = p
 			return castTo(v, t, tr, true)
-		}
+		}, typeOfRef(x.t)
 	case *asNode:
 		t := c.typeOf(x.t)
 		xf := c.expr(x.x)
@@ -220,41 +241,42 @@ func (c *compiler) expr(n node) evalFn {
 				return nil
 			}
 			return v
-		}
+		}, typeOfRef(x.t)
 	case *isNode:
-		return c.is(x)
+		return c.is(x), stBool
 	case *newNode:
 		return c.newExpr(x)
 	case *lambdaNode:
 		l := c.lambda(x)
-		return func(*env) Value { return l }
+		return func(*env) Value { return l }, stLambda
 	case *typeofNode:
 		switch x.kind {
 		case "nameof":
-			return constFn(x.name)
+			return constFn(x.name), stString
 		case "default":
 			if x.t == nil {
-				return constFn(nil)
+				return constFn(nil), stNull
 			}
-			return constFn(defaultOf(c.typeOf(x.t), x.t))
+			v := defaultOf(c.typeOf(x.t), x.t)
+			return constFn(v), valueType(v)
 		}
 		c.errf(x.p, "'%s' is not supported in policy expressions", x.kind)
 	case *switchExprNode:
 		return c.switchExpr(x)
 	}
 	c.errf(n.at(), "unsupported expression")
-	return nil
+	return nil, nil
 }
 
 // chainStop short-circuits the rest of a null-conditional chain.
 var chainStop Value = &struct{ stop bool }{true}
 
-func (c *compiler) ident(x *identNode) evalFn {
+func (c *compiler) ident(x *identNode) (evalFn, *sty) {
 	if slot, ok := c.lookup(x.name); ok {
-		return func(e *env) Value { return e.locals[slot] }
+		return func(e *env) Value { return e.locals[slot] }, c.slotSty[slot]
 	}
 	if x.name == "context" {
-		return func(*env) Value { return ctxRoot{} }
+		return func(*env) Value { return ctxRoot{} }, stCtx
 	}
 	if canonType(x.name) != "" {
 		c.errf(x.p, "'%s' is a type, which is not valid in the given context", x.name)
@@ -264,7 +286,7 @@ func (c *compiler) ident(x *identNode) evalFn {
 		c.errf(x.p, "the namespace or type '%s...' is not supported in policy expressions (only allow-listed types are)", x.name)
 	}
 	c.errf(x.p, "the name '%s' does not exist in the current context", x.name)
-	return nil
+	return nil, nil
 }
 
 func (c *compiler) noteBody(x *memberNode) {
@@ -287,11 +309,15 @@ func (c *compiler) noteBody(x *memberNode) {
 	c.usesRespBody = true
 }
 
-func (c *compiler) member(x *memberNode) evalFn {
+func (c *compiler) member(x *memberNode) (evalFn, *sty) {
 	if t := c.staticType(x.x); t != "" {
 		if f, ok := staticProps[t][x.name]; ok {
+			m := staticPropMembers[t][x.name]
+			if c.trace != nil {
+				f = c.trace.staticProp(m, f)
+			}
 			p := x.p
-			return func(e *env) Value { e.pos = p; return f(e) }
+			return func(e *env) Value { e.pos = p; return f(e) }, m.sig.result(nil, nil, nil)
 		}
 		if _, ok := statics[t][x.name]; ok {
 			c.errf(x.p, "'%s.%s' is a method; call it with ()", t, x.name)
@@ -317,7 +343,11 @@ func (c *compiler) member(x *memberNode) evalFn {
 		}
 		site = &[numKinds]propFn{}
 	}
-	recv := c.expr(x.x)
+	recv, rt := c.exprT(x.x)
+	res := c.propType(rt, x)
+	if c.trace != nil {
+		site = c.trace.props(x.name, site)
+	}
 	name, p, cond := x.name, x.p, x.cond
 	return func(e *env) Value {
 		r := recv(e)
@@ -351,7 +381,7 @@ func (c *compiler) member(x *memberNode) evalFn {
 			e.touch(len(s))
 		}
 		return v
-	}
+	}, res
 }
 
 func throwNull(member string) {
@@ -375,8 +405,16 @@ func (cs *callSite) targ(i int) string {
 }
 
 func (c *compiler) args(args []argNode, allowOut bool) ([]evalFn, []string) {
+	fns, names, _ := c.argsT(args, allowOut)
+	return fns, names
+}
+
+// argsT is args, with the static types of the arguments (nil for out
+// arguments).
+func (c *compiler) argsT(args []argNode, allowOut bool) ([]evalFn, []string, []*sty) {
 	fns := make([]evalFn, len(args))
 	names := make([]string, len(args))
+	types := make([]*sty, len(args))
 	for i, a := range args {
 		names[i] = a.name
 		if a.out {
@@ -401,12 +439,12 @@ func (c *compiler) args(args []argNode, allowOut bool) ([]evalFn, []string) {
 			fns[i] = func(*env) Value { return o }
 			continue
 		}
-		fns[i] = c.expr(a.x)
+		fns[i], types[i] = c.exprT(a.x)
 	}
-	return fns, names
+	return fns, names, types
 }
 
-func (c *compiler) call(x *callNode) evalFn {
+func (c *compiler) call(x *callNode) (evalFn, *sty) {
 	switch fn := x.fn.(type) {
 	case *memberNode:
 		cs := &callSite{name: fn.name, targs: x.targs, p: fn.p}
@@ -421,8 +459,16 @@ func (c *compiler) call(x *callNode) evalFn {
 				}
 				c.errf(fn.p, "'%s' does not contain a method named '%s'", t, fn.name)
 			}
-			argFns, names := c.args(x.args, true)
+			argFns, names, argTypes := c.argsT(x.args, true)
 			cs.names = names
+			m := staticMembers[t][fn.name]
+			if !m.sig.accepts(len(x.args)) {
+				c.errf(fn.p, "no overload for method '%s.%s' takes %d arguments", t, fn.name, len(x.args))
+			}
+			res := m.sig.result(nil, argTypes, x.targs)
+			if c.trace != nil {
+				f = c.trace.static(m, f)
+			}
 			return func(e *env) Value {
 				base := len(e.stack)
 				for _, a := range argFns {
@@ -437,15 +483,19 @@ func (c *compiler) call(x *callNode) evalFn {
 				clear(e.stack[base:])
 				e.stack = e.stack[:base]
 				return r
-			}
+			}, res
 		}
-		recv := c.expr(fn.x)
+		recv, rt := c.exprT(fn.x)
 		site := methodSite(fn.name)
 		if site == nil {
 			c.errf(fn.p, "no allow-listed type has a method named '%s'", fn.name)
 		}
-		argFns, names := c.args(x.args, true)
+		argFns, names, argTypes := c.argsT(x.args, true)
 		cs.names = names
+		res := c.methodType(rt, fn, argTypes, x.targs)
+		if c.trace != nil {
+			site = c.trace.methods(fn.name, site)
+		}
 		cond := fn.cond
 		return func(e *env) Value {
 			r := recv(e)
@@ -480,7 +530,7 @@ func (c *compiler) call(x *callNode) evalFn {
 			clear(e.stack[base:])
 			e.stack = e.stack[:base]
 			return v
-		}
+		}, res
 	case *identNode:
 		slot, ok := c.lookup(fn.name)
 		if !ok {
@@ -505,14 +555,14 @@ func (c *compiler) call(x *callNode) evalFn {
 				vals[i] = a(e)
 			}
 			return callLambda(e, l, vals...)
-		}
+		}, nil
 	}
 	c.errf(x.p, "this expression cannot be called")
-	return nil
+	return nil, nil
 }
 
-func (c *compiler) index(x *indexNode) evalFn {
-	recv := c.expr(x.x)
+func (c *compiler) index(x *indexNode) (evalFn, *sty) {
+	recv, rt := c.exprT(x.x)
 	idx := make([]evalFn, len(x.args))
 	for i, a := range x.args {
 		idx[i] = c.expr(a)
@@ -521,6 +571,7 @@ func (c *compiler) index(x *indexNode) evalFn {
 	if len(idx) != 1 {
 		c.errf(p, "multi-dimensional indexers are not supported")
 	}
+	res := c.indexType(rt, x)
 	i0 := idx[0]
 	return func(e *env) Value {
 		r := recv(e)
@@ -539,7 +590,7 @@ func (c *compiler) index(x *indexNode) evalFn {
 			e.touch(len(s))
 		}
 		return indexGet(e, r, k)
-	}
+	}, res
 }
 
 func (c *compiler) interp(x *interpNode) evalFn {
@@ -593,11 +644,11 @@ func alignStr(s string, a int) string {
 	return s
 }
 
-func (c *compiler) unary(x *unaryNode) evalFn {
+func (c *compiler) unary(x *unaryNode) (evalFn, *sty) {
 	if x.op == "++" || x.op == "--" {
-		return c.incdec(x.p, x.op, x.x, false)
+		return c.incdec(x.p, x.op, x.x, false), nil
 	}
-	f := c.expr(x.x)
+	f, t := c.exprT(x.x)
 	p := x.p
 	switch x.op {
 	case "!":
@@ -608,11 +659,11 @@ func (c *compiler) unary(x *unaryNode) evalFn {
 			}
 			e.pos = p
 			return !truthy(v)
-		}
+		}, stBool
 	case "-":
-		return func(e *env) Value { e.pos = p; return negate(f(e)) }
+		return func(e *env) Value { e.pos = p; return negate(f(e)) }, unaryType(t, true)
 	case "+":
-		return func(e *env) Value { e.pos = p; return arith('+', int32(0), promoteUnary(f(e))) }
+		return func(e *env) Value { e.pos = p; return arith('+', int32(0), promoteUnary(f(e))) }, unaryType(t, false)
 	case "~":
 		return func(e *env) Value {
 			e.pos = p
@@ -626,10 +677,10 @@ func (c *compiler) unary(x *unaryNode) evalFn {
 			}
 			throwf("InvalidOperationException", "operator '~' cannot be applied to this operand")
 			return nil
-		}
+		}, nil
 	}
 	c.errf(p, "unsupported operator %s", x.op)
-	return nil
+	return nil, nil
 }
 
 func promoteUnary(v Value) Value {
@@ -663,8 +714,13 @@ func negate(v Value) Value {
 	return nil
 }
 
-func (c *compiler) binary(x *binaryNode) evalFn {
-	l, r := c.expr(x.l), c.expr(x.r)
+func (c *compiler) binary(x *binaryNode) (evalFn, *sty) {
+	l, lt := c.exprT(x.l)
+	r, rt := c.exprT(x.r)
+	return c.binaryOp(x, l, r), binaryType(x.op, lt, rt)
+}
+
+func (c *compiler) binaryOp(x *binaryNode, l, r evalFn) evalFn {
 	p := x.p
 	switch x.op {
 	case "&&":
@@ -830,7 +886,7 @@ func (c *compiler) lval(n node) lvalue {
 		}
 		recv := c.expr(x.x)
 		name, p := x.name, x.p
-		get := c.member(x)
+		get, _ := c.member(x)
 		return lvalue{
 			get: get,
 			set: func(e *env, v Value) { r := recv(e); e.pos = p; setProp(e, r, name, v) },
@@ -845,20 +901,24 @@ func (c *compiler) lval(n node) lvalue {
 	return lvalue{}
 }
 
-func (c *compiler) assign(x *assignNode) evalFn {
+func (c *compiler) assign(x *assignNode) (evalFn, *sty) {
 	if x.op == "discard" { // using (expr) statement
-		return c.expr(x.r)
+		return c.exprT(x.r)
 	}
 	lv := c.lval(x.l)
-	r := c.expr(x.r)
-	p := x.p
+	r, rt := c.exprT(x.r)
 	if x.op == "=" {
 		return func(e *env) Value {
 			v := r(e)
 			lv.set(e, v)
 			return v
-		}
+		}, rt
 	}
+	return c.compoundAssign(x, lv, r), nil
+}
+
+func (c *compiler) compoundAssign(x *assignNode, lv lvalue, r evalFn) evalFn {
+	p := x.p
 	if x.op == "??=" {
 		return func(e *env) Value {
 			get, set := lv.prepare(e)
@@ -949,6 +1009,7 @@ func (c *compiler) is(x *isNode) evalFn {
 	tr := x.t
 	if x.decl != "" {
 		slot := c.declare(x.p, x.decl, "")
+		c.slotSty[slot] = c.patternType(x.decl, x.t)
 		return func(e *env) Value {
 			v := xf(e)
 			ok := isOfType(v, t, tr)
@@ -961,7 +1022,7 @@ func (c *compiler) is(x *isNode) evalFn {
 	return func(e *env) Value { return isOfType(xf(e), t, tr) != not }
 }
 
-func (c *compiler) switchExpr(x *switchExprNode) evalFn {
+func (c *compiler) switchExpr(x *switchExprNode) (evalFn, *sty) {
 	xf := c.expr(x.x)
 	type arm struct {
 		pat   evalFn
@@ -975,6 +1036,7 @@ func (c *compiler) switchExpr(x *switchExprNode) evalFn {
 		isAny bool
 	}
 	arms := make([]arm, len(x.arms))
+	var res *sty
 	for i, a := range x.arms {
 		c.push()
 		ar := arm{rel: a.relOp, not: a.not, slot: -1}
@@ -984,6 +1046,7 @@ func (c *compiler) switchExpr(x *switchExprNode) evalFn {
 			ar.tr = a.t
 			if a.decl != "" {
 				ar.slot = c.declare(a.t.p, a.decl, "")
+				c.slotSty[ar.slot] = c.patternType(a.decl, a.t)
 			}
 		case a.pat != nil:
 			ar.pat = c.expr(a.pat)
@@ -993,7 +1056,13 @@ func (c *compiler) switchExpr(x *switchExprNode) evalFn {
 		if a.when != nil {
 			ar.when = c.expr(a.when)
 		}
-		ar.val = c.expr(a.val)
+		var vt *sty
+		ar.val, vt = c.exprT(a.val)
+		if i == 0 {
+			res = vt
+		} else {
+			res = union(res, vt)
+		}
 		c.pop()
 		arms[i] = ar
 	}
@@ -1026,22 +1095,23 @@ func (c *compiler) switchExpr(x *switchExprNode) evalFn {
 		e.pos = p
 		throwf("SwitchExpressionException", "Non-exhaustive switch expression: no arm matched the value '%s'.", toStr(v))
 		return nil
-	}
+	}, res
 }
 
 // ---- new ------------------------------------------------------------------------------
 
-func (c *compiler) newExpr(x *newNode) evalFn {
+func (c *compiler) newExpr(x *newNode) (evalFn, *sty) {
 	p := x.p
 	if x.anon {
 		names := make([]string, len(x.init))
 		vals := make([]evalFn, len(x.init))
+		at := &sty{ks: kbit(kDict), name: "anonymous type", anon: map[string]*sty{}}
 		for i, it := range x.init {
 			if it.name == "" {
 				c.errf(it.p, "invalid anonymous type member declarator")
 			}
 			names[i] = it.name
-			vals[i] = c.expr(it.vals[0])
+			vals[i], at.anon[it.name] = c.exprT(it.vals[0])
 		}
 		return func(e *env) Value {
 			d := newDict()
@@ -1050,22 +1120,37 @@ func (c *compiler) newExpr(x *newNode) evalFn {
 				d.Set(n, vals[i](e))
 			}
 			return d
-		}
+		}, at
 	}
 	if x.isArray {
 		elem := ""
+		var at *sty
 		if x.t != nil {
 			elem = c.typeOf(x.t)
 			if x.t.array > 0 || len(x.t.args) > 0 {
 				elem = "object"
 			}
+			at = typeOfRef(&typeRef{name: x.t.name, args: x.t.args, array: x.t.array + 1})
 		}
 		var items []evalFn
-		for _, it := range x.init {
+		var itemTypes *sty
+		for i, it := range x.init {
 			if it.kind != 'v' {
 				c.errf(it.p, "invalid array initializer")
 			}
-			items = append(items, c.expr(it.vals[0]))
+			f, t := c.exprT(it.vals[0])
+			items = append(items, f)
+			if i == 0 {
+				itemTypes = t
+			} else {
+				itemTypes = union(itemTypes, t)
+			}
+		}
+		if x.t == nil { // new[] { ... }: the type of the items, bytes when the first is a byte
+			at = listOf(itemTypes)
+			if itemTypes == nil || itemTypes.ks.has(kByte) {
+				at = union(at, stBytes)
+			}
 		}
 		var lenF evalFn
 		if x.arrayLen != nil {
@@ -1113,12 +1198,22 @@ func (c *compiler) newExpr(x *newNode) evalFn {
 			}
 			e.alloc(len(vals) * 16)
 			return &List{Array: true, Elem: el, Items: vals}
-		}
+		}, at
 	}
 	t := c.typeOf(x.t)
 	ctor, ok := ctors[t]
 	if !ok {
 		c.errf(x.p, "cannot create an instance of '%s'", x.t)
+	}
+	if m := ctorMembers[t]; !m.sig.accepts(len(x.args)) {
+		c.errf(x.p, "'%s' does not contain a constructor that takes %d arguments", t, len(x.args))
+	}
+	res := typeOfRef(x.t)
+	if res == nil {
+		res = namedTypes[t]
+	}
+	if c.trace != nil {
+		ctor = c.trace.ctor(ctorMembers[t], ctor)
 	}
 	argFns, names := c.args(x.args, false)
 	cs := &callSite{name: t, targs: x.t.args, names: names, p: p}
@@ -1177,7 +1272,7 @@ func (c *compiler) newExpr(x *newNode) evalFn {
 			}
 		}
 		return obj
-	}
+	}, res
 }
 
 func elemName(v Value) string {

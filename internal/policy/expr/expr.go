@@ -172,6 +172,11 @@ func IsExpression(s string) bool {
 // ignored); line and col (1-based) say where src starts in the document, so
 // that errors, returned as *Error, are reported relative to the document.
 func Compile(src string, line, col int) (p *Program, err error) {
+	return compile(src, line, col, nil)
+}
+
+// compile is Compile, with a tracer in tests.
+func compile(src string, line, col int, tr *tracer) (p *Program, err error) {
 	tablesOnce.Do(buildTables)
 	if line < 1 {
 		line = 1
@@ -211,7 +216,7 @@ func Compile(src string, line, col int) (p *Program, err error) {
 	toks := lex(trimmed[1:], start)
 	ps := &parser{toks: toks, src: trimmed}
 	prog := &Program{src: src, line: line, col: col}
-	c := &compiler{anonNames: anonMembers(toks)}
+	c := &compiler{anonNames: anonMembers(toks), trace: tr}
 	c.push()
 	if trimmed[1] == '(' {
 		ps.expect("(")
@@ -223,6 +228,7 @@ func Compile(src string, line, col int) (p *Program, err error) {
 		if ps.tok().kind != tEOF {
 			ps.errf(ps.tok().p, "unexpected %s after the expression", describe(ps.tok()))
 		}
+		c.assigned = ps.assigned
 		f := c.expr(x)
 		prog.expr = func(e *env) Value {
 			v := f(e)
@@ -237,6 +243,7 @@ func Compile(src string, line, col int) (p *Program, err error) {
 		if ps.tok().kind != tEOF {
 			ps.errf(ps.tok().p, "unexpected %s after the block", describe(ps.tok()))
 		}
+		c.assigned = ps.assigned
 		prog.body = c.block(b, false)
 	}
 	prog.nlocals = c.nslots

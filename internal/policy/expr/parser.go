@@ -303,6 +303,21 @@ type parser struct {
 	i     int
 	depth int
 	src   string
+	// assigned are the names of the variables that are assigned, incremented
+	// or passed as out or ref arguments somewhere in the expression (the
+	// compiler trusts the type of a var's initializer only when its name is
+	// not among them).
+	assigned map[string]bool
+}
+
+// noteAssigned records that x, when it names a variable, is assigned.
+func (ps *parser) noteAssigned(x node) {
+	if id, ok := x.(*identNode); ok {
+		if ps.assigned == nil {
+			ps.assigned = map[string]bool{}
+		}
+		ps.assigned[id.name] = true
+	}
 }
 
 const maxDepth = 150
@@ -496,6 +511,7 @@ func (ps *parser) parseExpr() node {
 			p := ps.tok().p
 			ps.i++
 			r := ps.parseExpr()
+			ps.noteAssigned(l)
 			return &assignNode{p: p, op: op, l: l, r: r}
 		case ">":
 			// >>= lexed as '>' '>='
@@ -503,6 +519,7 @@ func (ps *parser) parseExpr() node {
 				p := ps.tok().p
 				ps.i += 2
 				r := ps.parseExpr()
+				ps.noteAssigned(l)
 				return &assignNode{p: p, op: ">>=", l: l, r: r}
 			}
 		}
@@ -685,6 +702,7 @@ func (ps *parser) parseUnary() node {
 		case "++", "--":
 			ps.i++
 			x := ps.parseUnary()
+			ps.noteAssigned(x)
 			return &unaryNode{p: t.p, op: t.text, x: x}
 		case "(":
 			if c := ps.tryCast(); c != nil {
@@ -797,6 +815,7 @@ func (ps *parser) parsePostfix() node {
 			goto done
 		case "++", "--":
 			ps.i++
+			ps.noteAssigned(x)
 			x = &postfixNode{p: t.p, op: t.text, x: x}
 		case "!":
 			// null-forgiving operator x! (only when not followed by an operand)
@@ -877,6 +896,7 @@ func (ps *parser) parseArgs(closer string) []argNode {
 				} else {
 					ps.i = save
 					a.x = ps.parseUnary()
+					ps.noteAssigned(a.x)
 				}
 			}
 		} else {

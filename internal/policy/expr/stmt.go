@@ -49,10 +49,12 @@ func (c *compiler) stmt(s stmt) execFn {
 		ds := make([]d, len(x.names))
 		for i, name := range x.names {
 			var init evalFn
+			var it *sty
 			if x.inits[i] != nil {
-				init = c.expr(x.inits[i])
+				init, it = c.exprT(x.inits[i])
 			}
 			ds[i] = d{slot: c.declare(p, name, convType(typ)), init: init}
+			c.slotSty[ds[i].slot] = c.localType(name, x.t, it)
 		}
 		return func(e *env) ctl {
 			e.pos = p
@@ -170,10 +172,13 @@ func (c *compiler) stmt(s stmt) execFn {
 			}
 		}
 	case *foreachStmt:
-		coll := c.expr(x.coll)
+		coll, ct := c.exprT(x.coll)
 		c.push()
 		defer c.pop()
 		slot := c.declare(p, x.name, "")
+		if !c.assigned[x.name] {
+			c.slotSty[slot] = elemOf(ct)
+		}
 		c.loopDepth++
 		body := c.stmt(x.body)
 		c.loopDepth--
@@ -343,6 +348,9 @@ func (c *compiler) tryStmt(x *tryStmt) execFn {
 			}
 			if k.name != "" {
 				cf.slot = c.declare(k.t.p, k.name, "")
+				if !c.assigned[k.name] {
+					c.slotSty[cf.slot] = stExc
+				}
 			}
 		}
 		if k.when != nil {
