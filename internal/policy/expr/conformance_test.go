@@ -2,6 +2,8 @@ package expr_test
 
 import (
 	"bufio"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -119,7 +121,38 @@ func repr(v expr.Value) string {
 	return fmt.Sprintf("%T:%s", v, expr.ToString(v))
 }
 
-func runCase(c conformanceCase) (got string, ok bool) {
+// fileContexts change the sample context for the cases of one file.
+var fileContexts = map[string]func(t testing.TB, c *exprtest.Context){
+	// a request with a client certificate and a form body
+	"tls-form.txt": func(t testing.TB, c *exprtest.Context) {
+		b, err := os.ReadFile("testdata/client-cert.pem")
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil {
+			t.Fatal("testdata/client-cert.pem: no PEM block")
+		}
+		cert, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Req.Certificate = cert
+		c.Req.Headers.Set("Content-Type", "application/x-www-form-urlencoded")
+		c.Req.Body = expr.NewBody([]byte("name=Ada+Lovelace&tag=a&tag=b"))
+	},
+}
+
+// newContext is the context of a conformance case.
+func newContext(t testing.TB, c conformanceCase) *exprtest.Context {
+	ctx := exprtest.New()
+	if f := fileContexts[filepath.Base(c.file)]; f != nil {
+		f(t, ctx)
+	}
+	return ctx
+}
+
+func runCase(t testing.TB, c conformanceCase) (got string, ok bool) {
 	p, err := expr.Compile(c.src, 1, 1)
 	if strings.HasPrefix(c.want, "!!") {
 		if err == nil {
@@ -130,7 +163,7 @@ func runCase(c conformanceCase) (got string, ok bool) {
 	if err != nil {
 		return "compile error: " + err.Error(), false
 	}
-	v, err := p.Eval(exprtest.New(), testLimits)
+	v, err := p.Eval(newContext(t, c), testLimits)
 	if err != nil {
 		ee, isEval := err.(*expr.EvalError)
 		if !isEval {
@@ -147,7 +180,7 @@ func TestConformance(t *testing.T) {
 	t.Logf("%d conformance cases", len(cases))
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := runCase(c)
+			got, ok := runCase(t, c)
 			if !ok {
 				t.Errorf("%s\n  source: %s\n  want:   %s\n  got:    %s", c.name, c.src, c.want, got)
 			}

@@ -445,7 +445,9 @@ var dateLayouts = []string{
 
 // parseDate implements DateTime.Parse (invariant culture). Strings with an
 // offset or Z are converted to UTC; the kind is Local (as .NET does), or UTC
-// with DateTimeStyles.AdjustToUniversal/RoundtripKind.
+// with DateTimeStyles.AdjustToUniversal/RoundtripKind. Strings without one
+// are Unspecified, or Local with AssumeLocal and AssumeUniversal (the local
+// zone of a gateway is UTC).
 func parseDate(s string, styles string) (DateTime, time.Time, bool) {
 	s = strings.TrimSpace(s)
 	for _, l := range dateLayouts {
@@ -455,7 +457,11 @@ func parseDate(s string, styles string) (DateTime, time.Time, bool) {
 		}
 		hasZone := strings.Contains(l, "Z07") || strings.Contains(l, "MST") || strings.Contains(l, "-0700")
 		if !hasZone {
-			return DateTime{T: t, Kind: Unspecified}, t, true
+			k := Unspecified
+			if styles == "AssumeLocal" || styles == "AssumeUniversal" { // a UTC time converted to the (UTC) local zone
+				k = Local
+			}
+			return DateTime{T: t, Kind: k}, t, true
 		}
 		k := Local
 		if styles == "AdjustToUniversal" || styles == "RoundtripKind" && strings.HasSuffix(s, "Z") {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/portico-gw/portico/internal/policy/expr"
-	"github.com/portico-gw/portico/internal/policy/expr/exprtest"
 )
 
 // traceConformance runs every conformance case that compiles under a
@@ -23,7 +22,7 @@ func traceConformance(t *testing.T) *expr.TraceReport {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		p.Eval(exprtest.New(), testLimits)
+		p.Eval(newContext(t, c), testLimits)
 		rep.Called = one.Called
 		for _, m := range one.Mismatches {
 			rep.Mismatches = append(rep.Mismatches, c.name+": "+c.src+": "+m)

@@ -188,7 +188,10 @@ func registerDateParts(t *typeDef, get func(Value) time.Time) {
 		w := int(get(r).Weekday())
 		return enumValue{typ: "DayOfWeek", name: dayNames[w], v: w}
 	})
-	t.prop("Ticks", "long", func(e *env, r Value) Value { return ticksOf(get(r)) })
+	t.prop("Ticks", "long", func(e *env, r Value) Value { // of the clock time, not of UTC
+		t := get(r)
+		return ticksOf(time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC))
+	})
 	t.prop("TimeOfDay", "TimeSpan", func(e *env, r Value) Value {
 		t := get(r)
 		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute + time.Duration(t.Second())*time.Second + time.Duration(t.Nanosecond())

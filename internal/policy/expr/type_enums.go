@@ -24,8 +24,11 @@ func registerEnums() {
 		if i > 0 {
 			v.v = 1 << (i - 1)
 		}
-		if n == "Singleline" {
-			v.v = 16
+		switch n { // the values of .NET
+		case "ECMAScript":
+			v.v = 256
+		case "CultureInvariant":
+			v.v = 512
 		}
 		ro.staticProp(n, "RegexOptions", func(*env) Value { return v })
 	}

@@ -32,7 +32,7 @@ func registerIntegers() {
 			if !ok {
 				throwf("ArgumentNullException", "Value cannot be null. (Parameter 's')")
 			}
-			if ev, ok := argEnum(a, 1, "NumberStyles"); ok && ev.name == "HexNumber" {
+			if ev, ok := argEnum(a, 1, "NumberStyles"); ok && (ev.name == "HexNumber" || ev.name == "AllowHexSpecifier") {
 				n, err := strconv.ParseUint(strings.TrimSpace(s), 16, ni.bits)
 				if err != nil {
 					throwf("FormatException", "The input string '%s' was not in a correct format.", s)

@@ -16,7 +16,11 @@ func registerJValue() {
 	t.static("CreateString", "JValue(1)", func(e *env, a []Value, cs *callSite) Value { return &JValue{kind: jString, s: argStr(a, 0, cs)} })
 	t.prop("Value", "string|int|long|double|bool", func(e *env, r Value) Value { return plainOf(r.(*JValue)) })
 	t.method("CompareTo", "int(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		return int32(compare(r.(*JValue).plain(), a[0]))
+		o := a[0]
+		if jv, ok := o.(*JValue); ok { // JValue.CompareTo(JValue)
+			o = jv.plain()
+		}
+		return int32(compare(r.(*JValue).plain(), o))
 	})
 	t.method("Equals", "bool(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		need(a, 1, cs)
