@@ -222,3 +222,33 @@ func binaryType(op string, l, r *sty) *sty {
 func isString(t *sty) bool {
 	return t != nil && t.ks&^kbit(kNull) == kbit(kString)
 }
+
+// elementLambdas are the methods whose lambda arguments take the elements of
+// their receiver (LINQ and List<T>); Aggregate, Zip and the like, whose
+// lambdas take other values, are not among them.
+var elementLambdas = map[string]bool{
+	"Where": true, "Select": true, "SelectMany": true, "Any": true, "All": true, "First": true, "FirstOrDefault": true,
+	"Last": true, "LastOrDefault": true, "Single": true, "SingleOrDefault": true, "Count": true, "LongCount": true,
+	"Sum": true, "Average": true, "Max": true, "Min": true, "MaxBy": true, "MinBy": true, "OrderBy": true,
+	"OrderByDescending": true, "ThenBy": true, "ThenByDescending": true, "SkipWhile": true, "TakeWhile": true,
+	"DistinctBy": true, "ToDictionary": true, "GroupBy": true, "Exists": true, "Find": true, "FindAll": true,
+	"FindIndex": true, "ForEach": true, "RemoveAll": true, "Sort": true,
+}
+
+// lambdaParamTypes are the types of the n parameters of a lambda passed to
+// method on a sequence of elem: the element, and for Where and Select with
+// two parameters its index, for Sort with two the two elements compared.
+func lambdaParamTypes(method string, elem *sty, n int) []*sty {
+	if !elementLambdas[method] {
+		return nil
+	}
+	switch {
+	case n == 1:
+		return []*sty{elem}
+	case n == 2 && (method == "Where" || method == "Select"):
+		return []*sty{elem, stInt}
+	case n == 2 && method == "Sort":
+		return []*sty{elem, elem}
+	}
+	return nil
+}

@@ -30,6 +30,7 @@ type compiler struct {
 	slotSty      []*sty          // the static type of each slot's values (nil: unknown)
 	assigned     map[string]bool // names assigned after their declaration (see parser.assigned)
 	trace        *tracer         // tests only
+	lambdaParams []*sty          // the parameter types of the lambda compiled next, as an argument
 	usesReqBody  bool
 	usesRespBody bool
 	loopDepth    int
@@ -412,6 +413,13 @@ func (c *compiler) args(args []argNode, allowOut bool) ([]evalFn, []string) {
 // argsT is args, with the static types of the arguments (nil for out
 // arguments).
 func (c *compiler) argsT(args []argNode, allowOut bool) ([]evalFn, []string, []*sty) {
+	return c.argsL(args, allowOut, "", nil)
+}
+
+// argsL is argsT for a call of method on a sequence whose elements have
+// type elem: lambda arguments that the method calls with elements get
+// typed parameters.
+func (c *compiler) argsL(args []argNode, allowOut bool, method string, elem *sty) ([]evalFn, []string, []*sty) {
 	fns := make([]evalFn, len(args))
 	names := make([]string, len(args))
 	types := make([]*sty, len(args))
@@ -438,6 +446,9 @@ func (c *compiler) argsT(args []argNode, allowOut bool) ([]evalFn, []string, []*
 			o := &outArg{slot: slot}
 			fns[i] = func(*env) Value { return o }
 			continue
+		}
+		if l, ok := a.x.(*lambdaNode); ok && elem != nil {
+			c.lambdaParams = lambdaParamTypes(method, elem, len(l.params))
 		}
 		fns[i], types[i] = c.exprT(a.x)
 	}
@@ -490,7 +501,7 @@ func (c *compiler) call(x *callNode) (evalFn, *sty) {
 		if site == nil {
 			c.errf(fn.p, "no allow-listed type has a method named '%s'", fn.name)
 		}
-		argFns, names, argTypes := c.argsT(x.args, true)
+		argFns, names, argTypes := c.argsL(x.args, true, fn.name, elemOf(rt))
 		cs.names = names
 		res := c.methodType(rt, fn, argTypes, x.targs)
 		if c.trace != nil {
@@ -1298,15 +1309,21 @@ func elemName(v Value) string {
 }
 
 func (c *compiler) lambda(x *lambdaNode) *lambda {
+	pt := c.lambdaParams // for this lambda only, not for those in its body
+	c.lambdaParams = nil
 	c.push()
 	defer c.pop()
 	l := &lambda{}
-	for _, name := range x.params {
+	for i, name := range x.params {
 		if name == "_" {
 			l.params = append(l.params, c.declare(x.p, "_"+sprintf("%d", c.nslots), ""))
 			continue
 		}
-		l.params = append(l.params, c.declare(x.p, name, ""))
+		slot := c.declare(x.p, name, "")
+		l.params = append(l.params, slot)
+		if i < len(pt) && !c.assigned[name] {
+			c.slotSty[slot] = pt[i]
+		}
 	}
 	if x.body != nil {
 		l.body = c.expr(x.body)

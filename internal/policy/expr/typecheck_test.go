@@ -45,6 +45,9 @@ func TestTypeErrors(t *testing.T) {
 		{`@("a,b".Split(',').Trim())`, 3, 29, "'string[]' does not contain a definition for 'Trim'"},
 		{`@(context.Request.Headers.GetValueOrDefault("a", "").Split(',')[0].Claims)`, 3, 77, "'string' does not contain a definition for 'Claims'"},
 		{`@{ string s = "x"; s = s + "y"; return s.Keys; }`, 3, 51, "'string' does not contain a definition for 'Keys'"},
+		{`@(new[] { "a" }.Select(s => s.Claims))`, 3, 40, "'string' does not contain a definition for 'Claims'"},
+		{`@(context.Request.Body.As<JArray>().Where(t => t.Trim() == ""))`, 3, 59, "'JToken' does not contain a definition for 'Trim'"},
+		{`@("a,b".Split(',').Where((p, i) => i.StartsWith("x")))`, 3, 47, "'int' does not contain a definition for 'StartsWith'"},
 		{`@(context.Request.Body.As<JObject>().Count())`, 3, 0, ""}, // valid: LINQ on a JObject
 	}
 	for _, tc := range tests {
@@ -81,6 +84,9 @@ func TestTypeChecksAllowUnknown(t *testing.T) {
 		`@(context.Variables.GetValueOrDefault("x", "").Length)`,               // the stored value's type
 		`@(context.Request.Headers.Select(h => h.Value.Trim()).Count())`,       // lambda parameters
 		`@(new[] { 1, 2 }.Select(i => i.ToString().Length).Sum())`,
+		`@(new[] { "a", "b" }.Aggregate((acc, s) => acc + s).Length)`, // Aggregate's accumulator is not an element
+		`@(new[] { 1, 2 }.Zip(new[] { "a", "b" }, (n, s) => s.Length + n).Sum())`,
+		`@{ var l = new List<string> { "b", "a" }; l.Sort((x, y) => string.Compare(x, y)); return l[0]; }`,
 		`@(new { A = 1 }.A + 1)`,
 		`@((string)null)`,
 		`@(((string)null)?.Length)`,
