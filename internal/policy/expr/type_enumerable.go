@@ -10,7 +10,12 @@ import (
 // members of Enumerable, and IGrouping<TKey, T>.Key on the groups of GroupBy.
 func registerEnumerable() {
 	t := defType("Enumerable")
-	g := defType("IGrouping").on(kList)
+	registerLinqFiltering(t)
+	registerLinqElements(t)
+	registerLinqAggregates(t)
+	registerLinqOrdering(t)
+	registerLinqSets(t)
+	registerLinqConversions(t)
 	t.static("Range", "int[](2)", func(e *env, a []Value, cs *callSite) Value {
 		start, n := argInt(a, 0, cs), argInt(a, 1, cs)
 		if n < 0 {
@@ -38,11 +43,14 @@ func registerEnumerable() {
 	})
 	t.static("Empty", "List<T>(0)", func(e *env, a []Value, cs *callSite) Value { return &List{Elem: cs.targ(0)} })
 
-	items := func(e *env, r Value) []Value { return iterate(e, r) }
+}
+
+// registerLinqFiltering registers the LINQ methods that filter and project.
+func registerLinqFiltering(t *typeDef) {
 	t.seq("Where", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		f := argLambda(a, 0, cs)
 		out := &List{}
-		for i, it := range items(e, r) {
+		for i, it := range linqItems(e, r) {
 			var ok Value
 			if len(f.params) == 2 {
 				ok = call2(e, f, it, int32(i))
@@ -57,7 +65,7 @@ func registerEnumerable() {
 	})
 	t.seq("Select", "List<?>(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		f := argLambda(a, 0, cs)
-		src := items(e, r)
+		src := linqItems(e, r)
 		out := &List{Items: make([]Value, len(src))}
 		e.alloc(16 * len(src))
 		for i, it := range src {
@@ -72,7 +80,7 @@ func registerEnumerable() {
 	t.seq("SelectMany", "List<?>(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		f := argLambda(a, 0, cs)
 		out := &List{}
-		for _, it := range items(e, r) {
+		for _, it := range linqItems(e, r) {
 			sub := call1(e, f, it)
 			if sub == nil {
 				throwNull("SelectMany")
@@ -82,28 +90,42 @@ func registerEnumerable() {
 		e.alloc(16 * len(out.Items))
 		return out
 	})
-	t.seq("Any", "bool(0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		f := optLambda(a, 0)
-		for _, it := range items(e, r) {
-			if f == nil || truthy(call1(e, f, it)) {
-				return true
-			}
-		}
-		return false
+	t.seq("Skip", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		src := linqItems(e, r)
+		n := min(max(argInt(a, 0, cs), 0), len(src))
+		return &List{Items: append([]Value(nil), src[n:]...)}
 	})
-	t.seq("All", "bool(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+	t.seq("Take", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		src := linqItems(e, r)
+		n := min(max(argInt(a, 0, cs), 0), len(src))
+		return &List{Items: append([]Value(nil), src[:n]...)}
+	})
+	t.seq("SkipWhile", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		f := argLambda(a, 0, cs)
-		for _, it := range items(e, r) {
-			if !truthy(call1(e, f, it)) {
-				return false
-			}
+		src := linqItems(e, r)
+		i := 0
+		for i < len(src) && truthy(call1(e, f, src[i])) {
+			i++
 		}
-		return true
+		return &List{Items: append([]Value(nil), src[i:]...)}
 	})
+	t.seq("TakeWhile", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		f := argLambda(a, 0, cs)
+		src := linqItems(e, r)
+		i := 0
+		for i < len(src) && truthy(call1(e, f, src[i])) {
+			i++
+		}
+		return &List{Items: append([]Value(nil), src[:i]...)}
+	})
+}
+
+// registerLinqElements registers the LINQ methods that pick one element.
+func registerLinqElements(t *typeDef) {
 	find := func(first, orDefault bool) methodFn {
 		return func(e *env, r Value, a []Value, cs *callSite) Value {
 			f := optLambda(a, 0)
-			src := items(e, r)
+			src := linqItems(e, r)
 			var found Value
 			ok := false
 			for i := range src {
@@ -143,7 +165,7 @@ func registerEnumerable() {
 			f := optLambda(a, 0)
 			var found Value
 			n := 0
-			for _, it := range items(e, r) {
+			for _, it := range linqItems(e, r) {
 				if f == nil || truthy(call1(e, f, it)) {
 					found = it
 					n++
@@ -163,10 +185,45 @@ func registerEnumerable() {
 	}
 	t.seq("Single", "elem(0-1)", single(false))
 	t.seq("SingleOrDefault", "elem(0-2)", single(true))
+	t.seq("ElementAt", "elem(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		src := linqItems(e, r)
+		return src[listIndex(a[0], len(src))]
+	})
+	t.seq("ElementAtOrDefault", "elem(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		src := linqItems(e, r)
+		i := argInt(a, 0, cs)
+		if i < 0 || i >= len(src) {
+			return nil
+		}
+		return src[i]
+	})
+}
+
+// registerLinqAggregates registers the LINQ methods that reduce a sequence
+// to a value: quantifiers, counts, sums and extremes.
+func registerLinqAggregates(t *typeDef) {
+	t.seq("Any", "bool(0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		f := optLambda(a, 0)
+		for _, it := range linqItems(e, r) {
+			if f == nil || truthy(call1(e, f, it)) {
+				return true
+			}
+		}
+		return false
+	})
+	t.seq("All", "bool(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		f := argLambda(a, 0, cs)
+		for _, it := range linqItems(e, r) {
+			if !truthy(call1(e, f, it)) {
+				return false
+			}
+		}
+		return true
+	})
 	count := func(e *env, r Value, a []Value, cs *callSite) Value {
 		f := optLambda(a, 0)
 		n := 0
-		for _, it := range items(e, r) {
+		for _, it := range linqItems(e, r) {
 			if f == nil || truthy(call1(e, f, it)) {
 				n++
 			}
@@ -179,7 +236,7 @@ func registerEnumerable() {
 	t.seq("Count", "int(0-1)", count)
 	t.seq("LongCount", "long(0-1)", count)
 	mapped := func(e *env, r Value, a []Value) []Value {
-		src := items(e, r)
+		src := linqItems(e, r)
 		f := optLambda(a, 0)
 		if f == nil {
 			return src
@@ -243,7 +300,7 @@ func registerEnumerable() {
 			f := argLambda(a, 0, cs)
 			var best, bestKey Value
 			seen := false
-			for _, it := range items(e, r) {
+			for _, it := range linqItems(e, r) {
 				k := call1(e, f, it)
 				if !seen {
 					best, bestKey, seen = it, k, true
@@ -262,101 +319,10 @@ func registerEnumerable() {
 	}
 	t.seq("MaxBy", "elem(1-2)", by(true))
 	t.seq("MinBy", "elem(1-2)", by(false))
-	order := func(desc, then bool) methodFn {
-		return func(e *env, r Value, a []Value, cs *callSite) Value {
-			f := optLambda(a, 0)
-			if f == nil {
-				throwf("ArgumentException", "%s needs a key selector", cs.name)
-			}
-			var src []Value
-			var keys []orderKey
-			if l, ok := r.(*List); then && ok && l.orderKeys != nil {
-				src = l.orderSrc
-				keys = append(append([]orderKey(nil), l.orderKeys...), orderKey{f, desc})
-			} else {
-				src = items(e, r)
-				keys = []orderKey{{f, desc}}
-			}
-			return &List{Items: sortByKeys(e, src, keys), orderSrc: src, orderKeys: keys}
-		}
-	}
-	t.seq("OrderBy", "elem[](1-2)", order(false, false))
-	t.seq("OrderByDescending", "elem[](1-2)", order(true, false))
-	t.seq("ThenBy", "elem[](1-2)", order(false, true))
-	t.seq("ThenByDescending", "elem[](1-2)", order(true, true))
-	t.seq("Order", "elem[](0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		out := append([]Value(nil), items(e, r)...)
-		sort.SliceStable(out, func(i, j int) bool { return compare(out[i], out[j]) < 0 })
-		return &List{Items: out}
-	})
-	t.seq("Skip", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
-		n := min(max(argInt(a, 0, cs), 0), len(src))
-		return &List{Items: append([]Value(nil), src[n:]...)}
-	})
-	t.seq("Take", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
-		n := min(max(argInt(a, 0, cs), 0), len(src))
-		return &List{Items: append([]Value(nil), src[:n]...)}
-	})
-	t.seq("SkipWhile", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		f := argLambda(a, 0, cs)
-		src := items(e, r)
-		i := 0
-		for i < len(src) && truthy(call1(e, f, src[i])) {
-			i++
-		}
-		return &List{Items: append([]Value(nil), src[i:]...)}
-	})
-	t.seq("TakeWhile", "elem[](1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		f := argLambda(a, 0, cs)
-		src := items(e, r)
-		i := 0
-		for i < len(src) && truthy(call1(e, f, src[i])) {
-			i++
-		}
-		return &List{Items: append([]Value(nil), src[:i]...)}
-	})
-	distinct := func(src []Value, ignoreCase bool) []Value {
-		d := Dict{IgnoreCase: ignoreCase, index: map[Value]int{}}
-		var out []Value
-		for _, it := range src {
-			k := hashKey(it)
-			if _, ok := d.Get(k); ok {
-				continue
-			}
-			d.Set(k, true)
-			out = append(out, it)
-		}
-		return out
-	}
-	cmpIgnore := func(a []Value, i int) bool {
-		if ev, ok := argEnum(a, i, "StringComparer"); ok {
-			return ev.v == 1
-		}
-		return false
-	}
-	t.seq("Distinct", "elem[](0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		return &List{Items: distinct(items(e, r), cmpIgnore(a, 0))}
-	})
-	t.seq("DistinctBy", "elem[](1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		f := argLambda(a, 0, cs)
-		d := Dict{index: map[Value]int{}}
-		out := &List{}
-		for _, it := range items(e, r) {
-			k := hashKey(call1(e, f, it))
-			if _, ok := d.Get(k); ok {
-				continue
-			}
-			d.Set(k, true)
-			out.Items = append(out.Items, it)
-		}
-		return out
-	})
 	t.seq("Contains", "bool(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		need(a, 1, cs)
-		ic := cmpIgnore(a, 1)
-		for _, it := range items(e, r) {
+		ic := comparerIgnoresCase(a, 1)
+		for _, it := range linqItems(e, r) {
 			if equals(it, a[0]) {
 				return true
 			}
@@ -370,8 +336,163 @@ func registerEnumerable() {
 		}
 		return false
 	})
+	t.seq("Aggregate", "?(1-3)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		src := linqItems(e, r)
+		var acc Value
+		var f *lambda
+		if l, ok := a[0].(*lambda); ok {
+			if len(src) == 0 {
+				noElements()
+			}
+			acc, f, src = src[0], l, src[1:]
+		} else {
+			need(a, 2, cs)
+			acc, f = a[0], argLambda(a, 1, cs)
+		}
+		for _, it := range src {
+			acc = call2(e, f, acc, it)
+		}
+		if rf := optLambda(a, 2); rf != nil {
+			return call1(e, rf, acc)
+		}
+		return acc
+	})
+	t.seq("SequenceEqual", "bool(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		x, y := linqItems(e, r), iterate(e, a[0])
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equals(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// registerLinqOrdering registers the LINQ methods that order a sequence.
+func registerLinqOrdering(t *typeDef) {
+	order := func(desc, then bool) methodFn {
+		return func(e *env, r Value, a []Value, cs *callSite) Value {
+			f := optLambda(a, 0)
+			if f == nil {
+				throwf("ArgumentException", "%s needs a key selector", cs.name)
+			}
+			var src []Value
+			var keys []orderKey
+			if l, ok := r.(*List); then && ok && l.orderKeys != nil {
+				src = l.orderSrc
+				keys = append(append([]orderKey(nil), l.orderKeys...), orderKey{f, desc})
+			} else {
+				src = linqItems(e, r)
+				keys = []orderKey{{f, desc}}
+			}
+			return &List{Items: sortByKeys(e, src, keys), orderSrc: src, orderKeys: keys}
+		}
+	}
+	t.seq("OrderBy", "elem[](1-2)", order(false, false))
+	t.seq("OrderByDescending", "elem[](1-2)", order(true, false))
+	t.seq("ThenBy", "elem[](1-2)", order(false, true))
+	t.seq("ThenByDescending", "elem[](1-2)", order(true, true))
+	t.seq("Order", "elem[](0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		out := append([]Value(nil), linqItems(e, r)...)
+		sort.SliceStable(out, func(i, j int) bool { return compare(out[i], out[j]) < 0 })
+		return &List{Items: out}
+	})
+	t.seq("Reverse", "elem[]()", func(e *env, r Value, a []Value, cs *callSite) Value { return &List{Items: reversed(linqItems(e, r))} })
+}
+
+// registerLinqSets registers the LINQ set operations and concatenations.
+func registerLinqSets(t *typeDef) {
+	t.seq("Distinct", "elem[](0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		return &List{Items: distinctValues(linqItems(e, r), comparerIgnoresCase(a, 0))}
+	})
+	t.seq("DistinctBy", "elem[](1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		f := argLambda(a, 0, cs)
+		d := Dict{index: map[Value]int{}}
+		out := &List{}
+		for _, it := range linqItems(e, r) {
+			k := hashKey(call1(e, f, it))
+			if _, ok := d.Get(k); ok {
+				continue
+			}
+			d.Set(k, true)
+			out.Items = append(out.Items, it)
+		}
+		return out
+	})
+	t.seq("Concat", "List<?>(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		need(a, 1, cs)
+		return &List{Items: append(append([]Value(nil), linqItems(e, r)...), iterate(e, a[0])...)}
+	})
+	t.seq("Append", "List<?>(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		need(a, 1, cs)
+		return &List{Items: append(append([]Value(nil), linqItems(e, r)...), a[0])}
+	})
+	t.seq("Prepend", "List<?>(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		need(a, 1, cs)
+		return &List{Items: append([]Value{a[0]}, linqItems(e, r)...)}
+	})
+	t.seq("Union", "List<?>(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		need(a, 1, cs)
+		return &List{Items: distinctValues(append(append([]Value(nil), linqItems(e, r)...), iterate(e, a[0])...), comparerIgnoresCase(a, 1))}
+	})
+	setOp := func(keep bool) methodFn {
+		return func(e *env, r Value, a []Value, cs *callSite) Value {
+			need(a, 1, cs)
+			other := Dict{IgnoreCase: comparerIgnoresCase(a, 1), index: map[Value]int{}}
+			for _, it := range iterate(e, a[0]) {
+				other.Set(hashKey(it), true)
+			}
+			var out []Value
+			for _, it := range distinctValues(linqItems(e, r), comparerIgnoresCase(a, 1)) {
+				if _, ok := other.Get(hashKey(it)); ok == keep {
+					out = append(out, it)
+				}
+			}
+			return &List{Items: out}
+		}
+	}
+	t.seq("Intersect", "elem[](1-2)", setOp(true))
+	t.seq("Except", "elem[](1-2)", setOp(false))
+	t.seq("Zip", "List<?>(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		x, y := linqItems(e, r), iterate(e, a[0])
+		f := optLambda(a, 1)
+		n := min(len(x), len(y))
+		out := &List{Items: make([]Value, n)}
+		for i := 0; i < n; i++ {
+			if f != nil {
+				out.Items[i] = call2(e, f, x[i], y[i])
+			} else {
+				d := newDict()
+				d.Anon = true
+				d.Set("Item1", x[i])
+				d.Set("Item2", y[i])
+				out.Items[i] = d
+			}
+		}
+		return out
+	})
+	t.seq("DefaultIfEmpty", "List<?>(0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
+		src := linqItems(e, r)
+		if len(src) == 0 {
+			var d Value
+			if len(a) > 0 {
+				d = a[0]
+			}
+			return &List{Items: []Value{d}}
+		}
+		return &List{Items: append([]Value(nil), src...)}
+	})
+}
+
+// registerLinqConversions registers the LINQ methods that build a
+// collection, GroupBy and IGrouping<TKey, T>.Key.
+func registerLinqConversions(t *typeDef) {
+	g := defType("IGrouping").on(kList)
 	t.seq("ToArray", "elem[]()", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
+		src := linqItems(e, r)
 		if _, ok := r.([]byte); ok {
 			return append([]byte(nil), r.([]byte)...)
 		}
@@ -398,13 +519,13 @@ func registerEnumerable() {
 		if l, ok := r.(*List); ok {
 			elem = l.Elem
 		}
-		return &List{Elem: elem, Items: append([]Value(nil), items(e, r)...)}
+		return &List{Elem: elem, Items: append([]Value(nil), linqItems(e, r)...)}
 	})
 	t.seq("ToHashSet", "HashSet<?>(0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		s := &Set{}
 		s.d.index = map[Value]int{}
-		s.d.IgnoreCase = cmpIgnore(a, 0)
-		for _, it := range items(e, r) {
+		s.d.IgnoreCase = comparerIgnoresCase(a, 0)
+		for _, it := range linqItems(e, r) {
 			s.d.Set(it, true)
 		}
 		return s
@@ -418,7 +539,7 @@ func registerEnumerable() {
 				d.IgnoreCase = ev.v == 1
 			}
 		}
-		for _, it := range items(e, r) {
+		for _, it := range linqItems(e, r) {
 			var k, v Value
 			if kf == nil {
 				kvp, ok := it.(KeyValuePair)
@@ -448,7 +569,7 @@ func registerEnumerable() {
 		vf := optLambda(a, 1)
 		idx := map[Value]*List{}
 		out := &List{}
-		for _, it := range items(e, r) {
+		for _, it := range linqItems(e, r) {
 			k := call1(e, kf, it)
 			g, ok := idx[hashKey(k)]
 			if !ok {
@@ -471,105 +592,8 @@ func registerEnumerable() {
 		}
 		return l.key
 	})
-	t.seq("Concat", "List<?>(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		need(a, 1, cs)
-		return &List{Items: append(append([]Value(nil), items(e, r)...), iterate(e, a[0])...)}
-	})
-	t.seq("Append", "List<?>(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		need(a, 1, cs)
-		return &List{Items: append(append([]Value(nil), items(e, r)...), a[0])}
-	})
-	t.seq("Prepend", "List<?>(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		need(a, 1, cs)
-		return &List{Items: append([]Value{a[0]}, items(e, r)...)}
-	})
-	t.seq("Union", "List<?>(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		need(a, 1, cs)
-		return &List{Items: distinct(append(append([]Value(nil), items(e, r)...), iterate(e, a[0])...), cmpIgnore(a, 1))}
-	})
-	setOp := func(keep bool) methodFn {
-		return func(e *env, r Value, a []Value, cs *callSite) Value {
-			need(a, 1, cs)
-			other := Dict{IgnoreCase: cmpIgnore(a, 1), index: map[Value]int{}}
-			for _, it := range iterate(e, a[0]) {
-				other.Set(hashKey(it), true)
-			}
-			var out []Value
-			for _, it := range distinct(items(e, r), cmpIgnore(a, 1)) {
-				if _, ok := other.Get(hashKey(it)); ok == keep {
-					out = append(out, it)
-				}
-			}
-			return &List{Items: out}
-		}
-	}
-	t.seq("Intersect", "elem[](1-2)", setOp(true))
-	t.seq("Except", "elem[](1-2)", setOp(false))
-	t.seq("Reverse", "elem[]()", func(e *env, r Value, a []Value, cs *callSite) Value { return &List{Items: reversed(items(e, r))} })
-	t.seq("ElementAt", "elem(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
-		return src[listIndex(a[0], len(src))]
-	})
-	t.seq("ElementAtOrDefault", "elem(1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
-		i := argInt(a, 0, cs)
-		if i < 0 || i >= len(src) {
-			return nil
-		}
-		return src[i]
-	})
-	t.seq("Aggregate", "?(1-3)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
-		var acc Value
-		var f *lambda
-		if l, ok := a[0].(*lambda); ok {
-			if len(src) == 0 {
-				noElements()
-			}
-			acc, f, src = src[0], l, src[1:]
-		} else {
-			need(a, 2, cs)
-			acc, f = a[0], argLambda(a, 1, cs)
-		}
-		for _, it := range src {
-			acc = call2(e, f, acc, it)
-		}
-		if rf := optLambda(a, 2); rf != nil {
-			return call1(e, rf, acc)
-		}
-		return acc
-	})
-	t.seq("Zip", "List<?>(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		x, y := items(e, r), iterate(e, a[0])
-		f := optLambda(a, 1)
-		n := min(len(x), len(y))
-		out := &List{Items: make([]Value, n)}
-		for i := 0; i < n; i++ {
-			if f != nil {
-				out.Items[i] = call2(e, f, x[i], y[i])
-			} else {
-				d := newDict()
-				d.Anon = true
-				d.Set("Item1", x[i])
-				d.Set("Item2", y[i])
-				out.Items[i] = d
-			}
-		}
-		return out
-	})
-	t.seq("DefaultIfEmpty", "List<?>(0-1)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
-		if len(src) == 0 {
-			var d Value
-			if len(a) > 0 {
-				d = a[0]
-			}
-			return &List{Items: []Value{d}}
-		}
-		return &List{Items: append([]Value(nil), src...)}
-	})
 	t.seq("Cast", "List<T>(0)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		src := items(e, r)
+		src := linqItems(e, r)
 		out := &List{Elem: cs.targ(0), Items: make([]Value, len(src))}
 		for i, it := range src {
 			if t := cs.targ(0); t != "" {
@@ -582,24 +606,39 @@ func registerEnumerable() {
 	})
 	t.seq("OfType", "List<T>(0)", func(e *env, r Value, a []Value, cs *callSite) Value {
 		out := &List{Elem: cs.targ(0)}
-		for _, it := range items(e, r) {
+		for _, it := range linqItems(e, r) {
 			if isOfType(it, cs.targ(0), cs.targs[0]) {
 				out.Items = append(out.Items, it)
 			}
 		}
 		return out
 	})
-	t.seq("SequenceEqual", "bool(1-2)", func(e *env, r Value, a []Value, cs *callSite) Value {
-		x, y := items(e, r), iterate(e, a[0])
-		if len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equals(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	})
 	t.seq("AsEnumerable", "same()", func(e *env, r Value, a []Value, cs *callSite) Value { return r })
+}
+
+// linqItems are the elements a LINQ method enumerates.
+func linqItems(e *env, r Value) []Value { return iterate(e, r) }
+
+// distinctValues are the values of src without repetitions, in order.
+func distinctValues(src []Value, ignoreCase bool) []Value {
+	d := Dict{IgnoreCase: ignoreCase, index: map[Value]int{}}
+	var out []Value
+	for _, it := range src {
+		k := hashKey(it)
+		if _, ok := d.Get(k); ok {
+			continue
+		}
+		d.Set(k, true)
+		out = append(out, it)
+	}
+	return out
+}
+
+// comparerIgnoresCase reports whether argument i is a case-insensitive
+// StringComparer.
+func comparerIgnoresCase(a []Value, i int) bool {
+	if ev, ok := argEnum(a, i, "StringComparer"); ok {
+		return ev.v == 1
+	}
+	return false
 }
