@@ -64,7 +64,7 @@ func registerDateTime() {
 		}
 		return d
 	})
-	t.static("TryParse", "bool(2,4)", func(e *env, a []Value, cs *callSite) Value {
+	t.static("TryParse", "bool(2-4)", func(e *env, a []Value, cs *callSite) Value {
 		s, _ := argStrOrNull(a, 0, cs)
 		d, _, ok := parseDate(s, styleOf(a))
 		if !ok {

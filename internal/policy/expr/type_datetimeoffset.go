@@ -46,7 +46,7 @@ func registerDateTimeOffset() {
 		}
 		return d
 	})
-	t.static("TryParse", "bool(2,4)", func(e *env, a []Value, cs *callSite) Value {
+	t.static("TryParse", "bool(2-4)", func(e *env, a []Value, cs *callSite) Value {
 		s, _ := argStrOrNull(a, 0, cs)
 		d, ok := dtoParse(s)
 		setOut(e, a, len(a)-1, cs, d)

@@ -10,7 +10,7 @@ func registerDecimal() {
 		}
 		return d
 	})
-	t.static("TryParse", "bool(2,4)", func(e *env, a []Value, cs *callSite) Value {
+	t.static("TryParse", "bool(2-4)", func(e *env, a []Value, cs *callSite) Value {
 		s, _ := argStrOrNull(a, 0, cs)
 		d, ok := parseDecimal(s)
 		if !ok {

@@ -22,7 +22,7 @@ func registerDouble() {
 		}
 		return f
 	})
-	t.static("TryParse", "bool(2,4)", func(e *env, a []Value, cs *callSite) Value {
+	t.static("TryParse", "bool(2-4)", func(e *env, a []Value, cs *callSite) Value {
 		s, _ := argStrOrNull(a, 0, cs)
 		f, ok := parseFloatStr(s)
 		setOut(e, a, len(a)-1, cs, f)

@@ -5,7 +5,7 @@ func registerGuid() {
 	t := defType("Guid", kGuid)
 	t.static("NewGuid", "Guid()", func(e *env, a []Value, cs *callSite) Value { return newGuid() })
 	t.staticProp("Empty", "Guid", func(*env) Value { return Guid{} })
-	t.static("Parse", "Guid(1)", func(e *env, a []Value, cs *callSite) Value {
+	t.static("Parse", "Guid(1-2)", func(e *env, a []Value, cs *callSite) Value {
 		g, ok := parseGuid(argStr(a, 0, cs))
 		if !ok {
 			throwf("FormatException", "Unrecognized Guid format.")

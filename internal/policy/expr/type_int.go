@@ -47,7 +47,7 @@ func registerIntegers() {
 			}
 			return v
 		})
-		t.static("TryParse", "bool(2,4)", func(e *env, a []Value, cs *callSite) Value {
+		t.static("TryParse", "bool(2-4)", func(e *env, a []Value, cs *callSite) Value {
 			s, _ := argStrOrNull(a, 0, cs)
 			v, bad := parse(s)
 			if bad != "" {
