@@ -96,16 +96,10 @@ func (s *stack) readyErr() error {
 	return s.ready.checks["gateway"]()
 }
 
-// poll waits until cond holds, failing the test after a minute.
+// poll waits until cond holds (testenv.Eventually on the stack's test).
 func (s *stack) poll(what string, cond func() bool) {
 	s.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(s.t, what, cond)
 }
 
 // admin sends a management request and fails unless the status is want.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/testenv"
 )
 
 var withKey = []string{"Ocp-Apim-Subscription-Key", keyAll}
@@ -283,19 +284,7 @@ func TestUpgrade(t *testing.T) {
 	}
 	rw.Close()
 	// The request is counted when the handler returns, after the tunnel closed.
-	waitFor(t, "the upgrade counted as 1xx", func() bool { return e.count("echo", "ws", "", "1xx") == 1 })
-}
-
-// waitFor polls cond until it holds, failing the test after a minute.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, "the upgrade counted as 1xx", func() bool { return e.count("echo", "ws", "", "1xx") == 1 })
 }
 
 func TestHTTP2(t *testing.T) {
@@ -621,5 +610,5 @@ func TestClientGoneIsRecorded(t *testing.T) {
 		t.Fatal("the cancelled request succeeded")
 	}
 	<-cancelled
-	waitFor(t, "the abandoned request to be counted", func() bool { return e.count("echo", "get-resource", "", "4xx") == 1 })
+	testenv.Eventually(t, "the abandoned request to be counted", func() bool { return e.count("echo", "get-resource", "", "4xx") == 1 })
 }

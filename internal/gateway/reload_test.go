@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/testenv"
 )
 
 // fakeSource serves testConfig at a settable revision and can hold calls.
@@ -58,7 +59,7 @@ func TestReloaderCoalescesBursts(t *testing.T) {
 	go func() { defer close(done); r.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
-	waitFor(t, "the first snapshot", func() bool { return revisionOf(e.gw) == 1 })
+	testenv.Eventually(t, "the first snapshot", func() bool { return revisionOf(e.gw) == 1 })
 	if c := src.calls.Load(); c != 1 {
 		t.Fatalf("%d loads for the first snapshot, want 1", c)
 	}
@@ -69,7 +70,7 @@ func TestReloaderCoalescesBursts(t *testing.T) {
 	src.mu.Unlock()
 	src.rev.Store(2)
 	r.Notify(2)
-	waitFor(t, "the second load to start", func() bool { return src.calls.Load() == 2 })
+	testenv.Eventually(t, "the second load to start", func() bool { return src.calls.Load() == 2 })
 	for rev := int64(3); rev <= 50; rev++ { // a burst while a build runs
 		src.rev.Store(rev)
 		r.Notify(rev)
@@ -78,7 +79,7 @@ func TestReloaderCoalescesBursts(t *testing.T) {
 	src.gate = nil
 	src.mu.Unlock()
 	close(gate)
-	waitFor(t, "revision 50", func() bool { return revisionOf(e.gw) == 50 })
+	testenv.Eventually(t, "revision 50", func() bool { return revisionOf(e.gw) == 50 })
 	if c := src.calls.Load(); c != 3 {
 		t.Fatalf("%d loads for a burst of 48 notifications during a build, want 3 in all", c)
 	}
@@ -133,5 +134,5 @@ func TestReloaderRetriesFirstBuild(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); r.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "a snapshot after two failed loads", func() bool { return revisionOf(e.gw) == 3 })
+	testenv.Eventually(t, "a snapshot after two failed loads", func() bool { return revisionOf(e.gw) == 3 })
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/portico-gw/portico/internal/testenv"
 )
 
 // oidcPolicy is a validate-jwt document that takes the keys of idp; extra
@@ -57,17 +59,6 @@ func (k *KeyCache) waiting(url string) int {
 		return 0
 	}
 	return e.flight.waiters
-}
-
-// waitFor polls cond until it holds; it fails the test after 10 s (a
-// guard against a hang, not a measurement).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
 }
 
 // gatedOIDC starts a provider whose key set requests wait for release.
@@ -120,7 +111,7 @@ func TestKeysFetchedOnceForConcurrentRequests(t *testing.T) {
 	for range n {
 		go func() { status <- runToken(context.Background(), p, tok).Response.StatusCode }()
 	}
-	waitFor(t, fmt.Sprintf("%d requests wait for the keys", n), func() bool { return keys.waiting(url) == n })
+	testenv.Eventually(t, fmt.Sprintf("%d requests wait for the keys", n), func() bool { return keys.waiting(url) == n })
 	release()
 	for range n {
 		if s := <-status; s != 200 {
@@ -147,7 +138,7 @@ func TestKeysWaitEndsWithTheRequest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := make(chan *Context, 1)
 	go func() { gone <- runToken(ctx, p, tok) }()
-	waitFor(t, "two requests wait for the keys", func() bool { return keys.waiting(url) == 2 })
+	testenv.Eventually(t, "two requests wait for the keys", func() bool { return keys.waiting(url) == 2 })
 	cancel()
 	// The provider still holds the key set: the cancelled request must
 	// return without it.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/testenv"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -80,17 +81,6 @@ func hasLabel(m *dto.Metric, name, value string) bool {
 	return false
 }
 
-func poll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func newTestQueue(t *testing.T, cfg QueueConfig) (*Queue, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
@@ -138,7 +128,7 @@ func TestFullQueueDropsWithoutBlocking(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { q.Run(ctx); close(stopped) }()
-	poll(t, "the queued records to be shipped", func() bool { return c.records() == 3 })
+	testenv.Eventually(t, "the queued records to be shipped", func() bool { return c.records() == 3 })
 	cancel()
 	<-stopped
 	// After Run, Record still never blocks: it drops.
@@ -177,7 +167,7 @@ func TestQueueBatches(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			stopped := make(chan struct{})
 			go func() { q.Run(ctx); close(stopped) }()
-			poll(t, "all records shipped", func() bool { return c.records() == tc.records })
+			testenv.Eventually(t, "all records shipped", func() bool { return c.records() == tc.records })
 			cancel()
 			<-stopped
 
@@ -248,12 +238,12 @@ func TestShipRetriesKeepTheBatchID(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			stopped := make(chan struct{})
 			go func() { q.Run(ctx); close(stopped) }()
-			poll(t, "two attempts", func() bool {
+			testenv.Eventually(t, "two attempts", func() bool {
 				c.mu.Lock()
 				defer c.mu.Unlock()
 				return len(c.attempts) >= 2
 			})
-			poll(t, "the batch to be settled", func() bool {
+			testenv.Eventually(t, "the batch to be settled", func() bool {
 				return counterValue(t, reg, "portico_telemetry_shipped_records_total")+
 					counterValue(t, reg, "portico_telemetry_dropped_records_total", "reason", DropShipFailed) == 2
 			})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/testenv"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -199,7 +200,7 @@ func TestSpoolForward(t *testing.T) {
 	s.files = append(s.files, SpoolFile{Name: "00000000000000000099-5-garbage.json.gz", Size: 8, Records: 5})
 	s.records += 5
 	s.mu.Unlock()
-	poll(t, "delivery attempts while the store is down", func() bool {
+	testenv.Eventually(t, "delivery attempts while the store is down", func() bool {
 		dst.mu.Lock()
 		defer dst.mu.Unlock()
 		return dst.attempts >= 5
@@ -208,7 +209,7 @@ func TestSpoolForward(t *testing.T) {
 		t.Fatalf("while down: %d stored, %d spooled", n, s.Records())
 	}
 	dst.setDown(false)
-	poll(t, "the spool to empty", func() bool { return s.Len() == 0 })
+	testenv.Eventually(t, "the spool to empty", func() bool { return s.Len() == 0 })
 	n, twice := dst.stored()
 	if n != 24 || len(twice) > 0 {
 		t.Fatalf("%d records stored (want 24), twice: %v", n, twice)
@@ -273,11 +274,11 @@ func TestSpoolShipperOutage(t *testing.T) {
 
 	q, reg, sp, stop := start()
 	record(q, 25)
-	poll(t, "the first records to be stored", func() bool { n, _ := dst.stored(); return n == 25 })
+	testenv.Eventually(t, "the first records to be stored", func() bool { n, _ := dst.stored(); return n == 25 })
 
 	dst.setDown(true)
 	record(q, 40)
-	poll(t, "the outage's records to be spooled", func() bool { return sp.Records() == 40 })
+	testenv.Eventually(t, "the outage's records to be spooled", func() bool { return sp.Records() == 40 })
 	stop() // a restart while the store is still down
 	if n, _ := dst.stored(); n != 25 {
 		t.Fatalf("%d stored during the outage", n)
@@ -294,12 +295,12 @@ func TestSpoolShipperOutage(t *testing.T) {
 		t.Fatalf("the restarted spool holds %d records, want 40", sp.Records())
 	}
 	record(q, 15) // joins the spool: the store is still down
-	poll(t, "the new records to be spooled", func() bool { return sp.Records() == 55 })
+	testenv.Eventually(t, "the new records to be spooled", func() bool { return sp.Records() == 55 })
 	dst.setDown(false)
-	poll(t, "every record to be stored", func() bool { n, _ := dst.stored(); return n == 80 })
-	poll(t, "the spool to empty", func() bool { return sp.Len() == 0 })
+	testenv.Eventually(t, "every record to be stored", func() bool { n, _ := dst.stored(); return n == 80 })
+	testenv.Eventually(t, "the spool to empty", func() bool { return sp.Len() == 0 })
 	record(q, 5) // straight to the store again
-	poll(t, "the last records to be stored", func() bool { n, _ := dst.stored(); return n == 85 })
+	testenv.Eventually(t, "the last records to be stored", func() bool { n, _ := dst.stored(); return n == 85 })
 	if n, twice := dst.stored(); n != 85 || len(twice) > 0 {
 		t.Fatalf("%d stored, twice: %v", n, twice)
 	}

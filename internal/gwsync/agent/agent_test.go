@@ -208,20 +208,6 @@ func get(url, key string) int {
 	return res.StatusCode
 }
 
-// eventually polls cond until it holds or 15 s pass.
-func eventually(t *testing.T, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for time.Since(start) < 15*time.Second {
-		if cond() {
-			return time.Since(start)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
-	return 0
-}
-
 func percentile(ds []time.Duration, p float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
@@ -248,7 +234,7 @@ func TestSelfHostedGateways(t *testing.T) {
 	tok1, tok2 := p.token("gw1", "primary", exp), p.token("gw2", "secondary", exp)
 	n1, n2 := startNode(t, p, tok1, dir1), startNode(t, p, tok2, dir2)
 
-	eventually(t, "both gateways serve their APIs", func() bool {
+	testenv.Eventually(t, "both gateways serve their APIs", func() bool {
 		return get(n1.url+"/api-gw1/base", key) == 200 && get(n2.url+"/api-gw2/base", key) == 200
 	})
 	if c := get(n1.url+"/api-gw2/base", key); c != 404 {
@@ -269,11 +255,11 @@ func TestSelfHostedGateways(t *testing.T) {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
-				eventually(t, "gw1 change", func() bool { return get(n1.url+"/api-gw1"+tmpl, key) == 200 })
+				testenv.Eventually(t, "gw1 change", func() bool { return get(n1.url+"/api-gw1"+tmpl, key) == 200 })
 			}()
 			go func() {
 				defer wg.Done()
-				eventually(t, "gw2 change", func() bool { return get(n2.url+"/api-gw2"+tmpl, key) == 200 })
+				testenv.Eventually(t, "gw2 change", func() bool { return get(n2.url+"/api-gw2"+tmpl, key) == 200 })
 			}()
 			wg.Wait()
 			// both changes are served; attribute the time to each gateway
@@ -285,7 +271,7 @@ func TestSelfHostedGateways(t *testing.T) {
 	})
 
 	t.Run("instances report", func(t *testing.T) {
-		eventually(t, "a connected instance with the current revision", func() bool {
+		testenv.Eventually(t, "a connected instance with the current revision", func() bool {
 			var list struct{ Value []gwsync.InstanceView }
 			json.Unmarshal(p.call("GET", "/gateways/gw1/instances", nil, 200), &list)
 			return len(list.Value) == 1 && list.Value[0].Status == gwsync.StatusConnected && list.Value[0].InstanceID == n1.ag.InstanceID() &&
@@ -335,7 +321,7 @@ func TestSelfHostedGateways(t *testing.T) {
 			t.Fatalf("change made during the outage served before reconnecting: %d", c)
 		}
 		p.front.set("ok")
-		eventually(t, "both gateways catch up", func() bool {
+		testenv.Eventually(t, "both gateways catch up", func() bool {
 			return get(n1.url+"/api-gw1/late", key) == 200 && get(n2.url+"/api-gw2/late", key) == 200
 		})
 	})
@@ -344,7 +330,7 @@ func TestSelfHostedGateways(t *testing.T) {
 		p.call("PUT", "/namedValues/sec", map[string]any{"displayName": "sec", "value": "very-secret-value", "secret": true}, 201)
 		// a gateway receives only the named values its policies use
 		p.putPolicy("/apis/api-gw1/policy", `<policies><inbound><base/><set-header name="x-sec" exists-action="override"><value>{{sec}}</value></set-header></inbound></policies>`)
-		eventually(t, "backup written", func() bool {
+		testenv.Eventually(t, "backup written", func() bool {
 			raw, _ := readFile(dir1 + "/config.json")
 			return strings.Contains(raw, `"sec"`)
 		})
@@ -357,7 +343,7 @@ func TestSelfHostedGateways(t *testing.T) {
 
 	t.Run("regenerated key: refused, loudly, last config kept", func(t *testing.T) {
 		p.call("POST", "/gateways/gw2/regenerateKey", map[string]string{"keyType": "secondary"}, 204)
-		eventually(t, "gw2 unauthorized", func() bool { return n2.ag.State() == agent.StateUnauthorized })
+		testenv.Eventually(t, "gw2 unauthorized", func() bool { return n2.ag.State() == agent.StateUnauthorized })
 		if c := get(n2.url+"/api-gw2/base", key); c != 200 {
 			t.Fatalf("gateway stopped serving after its token was refused: %d", c)
 		}
@@ -420,7 +406,7 @@ func TestTokenRefusals(t *testing.T) {
 	})
 	t.Run("expired token: agent reports unauthorized", func(t *testing.T) {
 		n := startNode(t, p, expired, t.TempDir())
-		eventually(t, "unauthorized state", func() bool { return n.ag.State() == agent.StateUnauthorized })
+		testenv.Eventually(t, "unauthorized state", func() bool { return n.ag.State() == agent.StateUnauthorized })
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/telemetry"
+	"github.com/portico-gw/portico/internal/testenv"
 )
 
 // putPolicy stores an XML policy document at path (".../policy").
@@ -211,7 +212,7 @@ func TestGatewaysReceiveOnlyTheirOwn(t *testing.T) {
 		n := strings.TrimPrefix(gw, "gw")
 		want := fmt.Sprintf("%s|secret-value-of-gw%s-9d4c|fragment-secret-of-gw%s-61aa||shared-plain-value-shared-secret-value-0f3a", gw, n, n)
 		url := nodes[gw].url + "/api" + n + "/x"
-		eventually(t, gw+" serves its API with its secrets", func() bool { return body(url, is.key) == want })
+		testenv.Eventually(t, gw+" serves its API with its secrets", func() bool { return body(url, is.key) == want })
 		var keys struct{ PrimaryKey string }
 		json.Unmarshal(p.call("POST", "/subscriptions/ps"+n+"/listSecrets", nil, 200), &keys)
 		if got, want := body(url, keys.PrimaryKey), fmt.Sprintf("%s|secret-value-of-gw%s-9d4c|fragment-secret-of-gw%s-61aa|product-secret-of-gw%s-c3d0|shared-plain-value-shared-secret-value-0f3a", gw, n, n, n); got != want {
@@ -246,7 +247,7 @@ func TestGatewaysReceiveOnlyTheirOwn(t *testing.T) {
 	t.Run("backups hold only the gateway's own, and no secret in clear", func(t *testing.T) {
 		for _, gw := range []string{"gw1", "gw2"} {
 			// the backup is written just after the configuration is served
-			eventually(t, gw+"'s backup", func() bool {
+			testenv.Eventually(t, gw+"'s backup", func() bool {
 				_, err := os.Stat(filepath.Join(dirs[gw], "config.json"))
 				return err == nil
 			})
@@ -309,8 +310,8 @@ func TestGatewaysReceiveOnlyTheirOwn(t *testing.T) {
 		}
 
 		url := nodes["gw1"].url + "/api1/x"
-		eventually(t, "gw1 serves the new secret", func() bool { return strings.HasPrefix(body(url, is.key), "gw1|next-secret-of-gw1-40e2|") })
-		eventually(t, "gw1's backup drops the secret it no longer uses", func() bool {
+		testenv.Eventually(t, "gw1 serves the new secret", func() bool { return strings.HasPrefix(body(url, is.key), "gw1|next-secret-of-gw1-40e2|") })
+		testenv.Eventually(t, "gw1's backup drops the secret it no longer uses", func() bool {
 			raw, _ := os.ReadFile(filepath.Join(dirs["gw1"], "config.json"))
 			var cfg snapshot.Config
 			return json.Unmarshal(raw, &cfg) == nil && slices.Contains(idsOf(&cfg)["namedValues"], "sec1-next") &&

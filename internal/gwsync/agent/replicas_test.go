@@ -57,11 +57,11 @@ func TestTwoManagementReplicas(t *testing.T) {
 	var tok struct{ Value string }
 	json.Unmarshal(a.call("POST", "/gateways/gw/generateToken", map[string]any{"keyType": "primary", "expiry": time.Now().Add(10 * 24 * time.Hour)}, 200), &tok)
 	n := startNode(t, b, tok.Value, t.TempDir()) // the gateway talks to replica B only
-	eventually(t, "gateway serves through replica B", func() bool { return get(n.url+"/x/base", "") == 200 })
+	testenv.Eventually(t, "gateway serves through replica B", func() bool { return get(n.url+"/x/base", "") == 200 })
 	var took []time.Duration
 	for i := 0; i < 10; i++ {
 		a.call("PUT", fmt.Sprintf("/apis/x/operations/n%d", i), map[string]any{"displayName": "n", "method": "GET", "urlTemplate": fmt.Sprintf("/n%d", i)}, 201)
-		took = append(took, eventually(t, "change on replica A served via replica B", func() bool { return get(n.url+fmt.Sprintf("/x/n%d", i), "") == 200 }))
+		took = append(took, testenv.Eventually(t, "change on replica A served via replica B", func() bool { return get(n.url+fmt.Sprintf("/x/n%d", i), "") == 200 }))
 	}
 	t.Logf("change on replica A served by a gateway long-polling replica B after p50 %v, max %v", percentile(took, .5), percentile(took, 1))
 }

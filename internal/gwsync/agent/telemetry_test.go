@@ -19,6 +19,7 @@ import (
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/gwsync/agent"
 	"github.com/portico-gw/portico/internal/telemetry"
+	"github.com/portico-gw/portico/internal/testenv"
 )
 
 // telemetryNode is a self-hosted gateway whose request records go through
@@ -116,7 +117,7 @@ func TestTelemetryThroughDisconnection(t *testing.T) {
 	token := p.token("edge", "primary", time.Now().Add(24*time.Hour))
 	dir := t.TempDir()
 	n := startTelemetryNode(t, p, token, dir)
-	eventually(t, "the gateway to serve its API", func() bool { return get(n.url+"/edge/probe", "") == 200 })
+	testenv.Eventually(t, "the gateway to serve its API", func() bool { return get(n.url+"/edge/probe", "") == 200 })
 
 	call := func(url string, times int) {
 		t.Helper()
@@ -127,11 +128,11 @@ func TestTelemetryThroughDisconnection(t *testing.T) {
 		}
 	}
 	call(n.url, 7)
-	eventually(t, "the first records at the management plane", func() bool { return requestCount(p, "r") == 7 })
+	testenv.Eventually(t, "the first records at the management plane", func() bool { return requestCount(p, "r") == 7 })
 
 	p.front.set("reset")
 	call(n.url, 11)
-	eventually(t, "the records of the outage in the on-disk buffer", func() bool { return buffered(t, dir) == 11 })
+	testenv.Eventually(t, "the records of the outage in the on-disk buffer", func() bool { return buffered(t, dir) == 11 })
 	n.stop()
 	if got := buffered(t, dir); got != 11 {
 		t.Fatalf("%d records buffered after the restart, want 11", got)
@@ -139,13 +140,13 @@ func TestTelemetryThroughDisconnection(t *testing.T) {
 
 	n = startTelemetryNode(t, p, token, dir)
 	call(n.url, 2)
-	eventually(t, "the new records in the on-disk buffer", func() bool { return buffered(t, dir) == 13 })
+	testenv.Eventually(t, "the new records in the on-disk buffer", func() bool { return buffered(t, dir) == 13 })
 	if got := requestCount(p, "r"); got != 7 {
 		t.Fatalf("%d records at the management plane during the outage", got)
 	}
 	p.front.set("ok")
-	eventually(t, "every record at the management plane", func() bool { return requestCount(p, "r") == 20 })
-	eventually(t, "the buffer to empty", func() bool { return buffered(t, dir) == 0 })
+	testenv.Eventually(t, "every record at the management plane", func() bool { return requestCount(p, "r") == 20 })
+	testenv.Eventually(t, "the buffer to empty", func() bool { return buffered(t, dir) == 0 })
 	if got := requestCount(p, "r"); got != 20 {
 		t.Fatalf("%d records, want 20", got)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/portico-gw/portico/internal/gwsync"
 	"github.com/portico-gw/portico/internal/gwsync/agent"
 	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/testenv"
 	"github.com/portico-gw/portico/internal/trace"
 )
 
@@ -98,7 +99,7 @@ func TestSelfHostedPolicyDebugger(t *testing.T) {
 		res.Body.Close()
 		return res
 	}
-	eventually(t, "the gateway serves the API with its policy", func() bool {
+	testenv.Eventually(t, "the gateway serves the API with its policy", func() bool {
 		res := send("")
 		return res.StatusCode == 200 && res.Header.Get("Ocp-Apim-Trace-Location") == ""
 	})
@@ -117,7 +118,7 @@ func TestSelfHostedPolicyDebugger(t *testing.T) {
 		}
 		path := strings.TrimPrefix(loc, p.gwURL+"/api/v1")
 		var raw []byte
-		eventually(t, "the trace at the management API", func() bool {
+		testenv.Eventually(t, "the trace at the management API", func() bool {
 			req, _ := http.NewRequest("GET", p.admin+"/api/v1"+path, nil)
 			req.Header.Set("Authorization", "Bearer "+admin)
 			res, err := http.DefaultClient.Do(req)
@@ -151,7 +152,7 @@ func TestSelfHostedPolicyDebugger(t *testing.T) {
 
 	t.Run("debug-token key encrypted in the backup", func(t *testing.T) {
 		var raw []byte
-		eventually(t, "the backup", func() bool {
+		testenv.Eventually(t, "the backup", func() bool {
 			var err error
 			raw, err = os.ReadFile(filepath.Join(dir, "config.json"))
 			return err == nil
