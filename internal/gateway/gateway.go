@@ -570,6 +570,9 @@ func (g *Gateway) record(h *handled) {
 	rec.RequestSize, rec.ResponseSize = h.body.n, w.written
 	rec.TotalTime, rec.BackendTime, rec.ClientTime = end.Sub(req.Start), req.BackendTime, client
 	rec.Cache = telemetry.CacheNone
+	if req.Cache != "" {
+		rec.Cache = req.Cache
+	}
 	if e := req.Err; e != nil {
 		rec.LastErrorSource, rec.LastErrorSection, rec.LastErrorReason = e.Source, e.Section, e.Reason
 		rec.LastErrorMessage = e.Message

@@ -62,6 +62,7 @@ func (g *Gateway) runPolicies(w *statusWriter, req *Request, r *http.Request, p 
 	defer c.Release()
 
 	p.Run(c)
+	req.Cache = c.CacheLookup
 	if req.spans != nil {
 		req.spans.closeSection(time.Now())
 	}

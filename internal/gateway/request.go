@@ -70,6 +70,9 @@ type Request struct {
 	// summed over the attempts; BackendURL is the last URL forwarded to.
 	BackendTime time.Duration
 	BackendURL  *url.URL
+	// Cache is what cache-lookup did (policy.Context.CacheLookup): "",
+	// "hit" or "miss"; the request record's cache field ("none" for "").
+	Cache string
 
 	match  router.Match
 	target backendTarget // the backend of the current exchange (resolveBackend)

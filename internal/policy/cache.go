@@ -431,12 +431,21 @@ func (s *cacheLookup) Apply(c *Context) error {
 			}
 			c.Response.Body.Set(cr.Body)
 			c.Stop()
+			c.CacheLookup = CacheHit
 			return nil
 		}
 	}
 	c.cacheKey = key
+	c.CacheLookup = CacheMiss
 	return nil
 }
+
+// Values of Context.CacheLookup (those of the request record's cache
+// field).
+const (
+	CacheHit  = "hit"
+	CacheMiss = "miss"
+)
 
 // maxCachedResponseBytes bounds a response body cache-store keeps.
 const maxCachedResponseBytes = 4 << 20

@@ -74,6 +74,12 @@ type Context struct {
 	Trace func(source, severity, message string)
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// CacheLookup is what cache-lookup did, for the request record's cache
+	// field: "" when it did not look up (no cache-lookup, not a GET, an
+	// Authorization header without allow-private-response-caching), "hit"
+	// when it answered from the cache, "miss" when it did not find the
+	// response (cache-lookup-value does not count, as in APIM).
+	CacheLookup string
 
 	section  section
 	cacheKey string    // the key cache-lookup missed, for cache-store
