@@ -2,8 +2,8 @@ package mgmt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
@@ -224,18 +224,60 @@ func claim(ctx context.Context, tx store.Tx, kind model.Kind, name, value, owner
 
 func (s *Server) prepareAPI(ctx context.Context, tx store.Tx, op *writeOp) error {
 	a := op.obj.(*model.API)
-	key := strings.ToLower(a.Path) + "|" + a.APIVersion
-	if err := claim(ctx, tx, model.KindAPI, "path", key, op.id, "path"); err != nil {
-		var p *Problem
-		if errors.As(err, &p) && p.Status == http.StatusConflict {
-			return conflict("path", "path %q is already used by another API (%s)", a.Path, strings.TrimPrefix(p.Detail, "path "))
-		}
+	// The gateway routes by path only (versions and revisions are not routed
+	// yet), so a path is held by one API whatever its apiVersion: a second
+	// one would be accepted here and never served. Stores written before
+	// this rule may hold claims keyed by path and version, so the APIs
+	// themselves are compared too; the claim (keyed by path alone) guards
+	// against two transactions creating the same path at once.
+	if holder, err := apiHoldingPath(ctx, tx, a.Path, op.id); err != nil {
+		return err
+	} else if holder != "" {
+		return pathTaken(a.Path, holder)
+	}
+	err := tx.ClaimUnique(ctx, string(model.KindAPI), "path", strings.ToLower(a.Path)+"|", op.id)
+	var ue *store.UniqueError
+	if errors.As(err, &ue) {
+		return pathTaken(a.Path, ue.Owner)
+	}
+	if err != nil {
 		return err
 	}
 	if a.APIVersionSetID != "" && a.APIVersion == "" {
 		return fieldError("apiVersion", "is required when apiVersionSetId is set")
 	}
 	return nil
+}
+
+// pathTaken is the 409 for an API path held by the API holder.
+func pathTaken(path, holder string) *Problem {
+	return conflict("path", "path %q is already used by API %q", path, holder)
+}
+
+// apiHoldingPath returns the id of an API other than self whose path is path
+// (compared case-insensitively), or "" when there is none. A path that only
+// starts with another API's path (orders/v2 under orders) is not taken: the
+// gateway routes the longest matching path.
+func apiHoldingPath(ctx context.Context, tx store.Tx, path, self string) (string, error) {
+	recs, _, err := tx.List(ctx, string(model.KindAPI), "", store.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, rec := range recs {
+		if rec.ID == self {
+			continue
+		}
+		var other struct {
+			Path string `json:"path"`
+		}
+		if err := json.Unmarshal(rec.Doc, &other); err != nil {
+			return "", err
+		}
+		if strings.EqualFold(other.Path, path) {
+			return rec.ID, nil
+		}
+	}
+	return "", nil
 }
 
 // cascadeAPI removes what hangs off an API besides its operations (which

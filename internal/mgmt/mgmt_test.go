@@ -111,7 +111,7 @@ func TestAPICrudAndValidation(t *testing.T) {
 			{name: "too long id", method: "PUT", path: "/api/v1/apis/" + strings.Repeat("a", 81), body: map[string]any{"displayName": "B", "path": "b"}, wantStatus: 400, wantField: "apiId"},
 			{name: "name must match", method: "PUT", path: "/api/v1/apis/bad", body: map[string]any{"name": "other", "displayName": "B", "path": "b"}, wantStatus: 400, wantField: "name"},
 			{name: "duplicate path", method: "PUT", path: "/api/v1/apis/dup", body: map[string]any{"displayName": "D", "path": "ECHO"}, wantStatus: 409, wantField: "path"},
-			{name: "same path other version", method: "PUT", path: "/api/v1/apis/echo-v2", body: map[string]any{"displayName": "D", "path": "echo", "apiVersion": "v2", "apiVersionSetId": "echo"}, wantStatus: 201},
+			{name: "same path other version", method: "PUT", path: "/api/v1/apis/echo-v2", body: map[string]any{"displayName": "D", "path": "echo", "apiVersion": "v2", "apiVersionSetId": "echo"}, wantStatus: 409, wantField: "path"},
 			{name: "APIM envelope", method: "PUT", path: "/api/v1/apis/env", body: map[string]any{"properties": map[string]any{"displayName": "E", "path": "env"}}, wantStatus: 201, wantIn: `"path": "env"`},
 			{name: "patch missing", method: "PATCH", path: "/api/v1/apis/missing", body: map[string]any{"description": "x"}, wantStatus: 404},
 			{name: "patch invalid leaves it", method: "PATCH", path: "/api/v1/apis/orders", body: map[string]any{"displayName": ""}, wantStatus: 400, wantField: "displayName"},
