@@ -71,9 +71,6 @@ func redisOptions(o *Options) (*redis.Options, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %w", err)
 	}
-	if o.Prefix == "" {
-		o.Prefix = "portico:"
-	}
 	if o.Timeout <= 0 {
 		o.Timeout = 500 * time.Millisecond
 	}
@@ -100,7 +97,7 @@ func (c *Cache) Get(ctx context.Context, key string, now time.Time) ([]byte, boo
 	if c.usable(time.Now()) {
 		var b []byte
 		err := c.call(ctx, func(ctx context.Context) (err error) {
-			b, err = c.client.Get(ctx, c.prefix+key).Bytes()
+			b, err = c.client.Get(ctx, c.keyPrefix()+key).Bytes()
 			return err
 		})
 		switch {
@@ -127,7 +124,7 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	}
 	if c.usable(time.Now()) {
 		err := c.call(ctx, func(ctx context.Context) error {
-			return c.client.Set(ctx, c.prefix+key, value, max(ttl.Round(time.Millisecond), time.Millisecond)).Err()
+			return c.client.Set(ctx, c.keyPrefix()+key, value, max(ttl.Round(time.Millisecond), time.Millisecond)).Err()
 		})
 		if err == nil {
 			c.ok()
@@ -151,7 +148,7 @@ func (c *Cache) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	err := c.call(ctx, func(ctx context.Context) error {
-		return c.client.Del(ctx, c.prefix+key).Err()
+		return c.client.Del(ctx, c.keyPrefix()+key).Err()
 	})
 	switch {
 	case err == nil:

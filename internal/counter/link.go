@@ -30,7 +30,8 @@ type role struct {
 type link struct {
 	client  *redis.Client
 	owned   bool // Close closes client
-	prefix  string
+	suffix  string                 // what the role adds to Options.Prefix ("k:" for the cache)
+	prefix  atomic.Pointer[string] // Options.Prefix + suffix, see SetPrefix
 	timeout time.Duration
 	retry   time.Duration
 	log     *slog.Logger
@@ -45,6 +46,21 @@ type link struct {
 	mErrors   prometheus.Counter
 }
 
+// SetPrefix replaces Options.Prefix, the start of every key, for the calls
+// that follow (calls under way keep the old one). Gateways set it from their
+// configuration's installation id when they load it, before any request
+// counts.
+func (l *link) SetPrefix(p string) {
+	if p == "" {
+		p = DefaultPrefix
+	}
+	p += l.suffix
+	l.prefix.Store(&p)
+}
+
+// keyPrefix is the current start of every key.
+func (l *link) keyPrefix() string { return *l.prefix.Load() }
+
 // newLink connects (or reuses o.Client), registers the link's metrics and
 // checks Redis with a PING; an unreachable Redis is not an error: the link
 // starts local.
@@ -53,10 +69,11 @@ func newLink(ctx context.Context, o *Options, prefix string, r role) (*link, err
 	if err != nil {
 		return nil, err
 	}
-	l := &link{client: o.Client, prefix: o.Prefix + prefix, timeout: o.Timeout, retry: o.Retry, log: o.Logger, role: r,
+	l := &link{client: o.Client, suffix: prefix, timeout: o.Timeout, retry: o.Retry, log: o.Logger, role: r,
 		mFallback: prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_" + r.metric + "_fallback", Help: "1 while the " + r.what + " are kept locally because Redis is unreachable."}),
 		mErrors:   prometheus.NewCounter(prometheus.CounterOpts{Name: "portico_gateway_" + r.metric + "_redis_errors_total", Help: "Failed calls to Redis for the " + r.what + "."}),
 	}
+	l.SetPrefix(o.Prefix)
 	if l.client == nil {
 		l.client, l.owned = redis.NewClient(opts), true
 	}

@@ -71,11 +71,15 @@ end
 return 1
 `)
 
+// DefaultPrefix starts every key when Options.Prefix is empty.
+const DefaultPrefix = "portico:"
+
 // Options configure Redis counters.
 type Options struct {
 	// URL is redis://[user:password@]host:port/db (rediss:// for TLS).
 	URL string
-	// Prefix starts every key ("portico:" by default).
+	// Prefix starts every key (DefaultPrefix when empty); SetPrefix
+	// changes it later.
 	Prefix string
 	// Timeout bounds one Redis call, waiting for a pooled connection
 	// included (500 ms by default): a slow Redis costs a request at most
@@ -117,7 +121,7 @@ func NewRedis(ctx context.Context, o Options) (*Redis, error) {
 func (r *Redis) Client() *redis.Client { return r.client }
 
 func (r *Redis) key(k string) string {
-	return r.prefix + strings.ReplaceAll(k, " ", "_")
+	return r.keyPrefix() + strings.ReplaceAll(k, " ", "_")
 }
 
 // Take implements policy.Counters. When ctx ends before Redis answers it

@@ -64,6 +64,13 @@ type Config struct {
 	// Hostnames are the hostname configurations of a self-hosted gateway:
 	// the TLS certificate to present for each hostname (SNI).
 	Hostnames []Hostname `json:"hostnames,omitempty"`
+	// InstallationID identifies the Portico installation (the store) the
+	// configuration comes from; "" from a store or management plane that
+	// has none. Gateways that share a Redis prefix their rate-limit,
+	// quota and concurrency counters and cache entries with it, so that
+	// the gateways of one installation share them and those of another
+	// installation on the same Redis do not (portico --redis-prefix).
+	InstallationID string `json:"installationId,omitempty"`
 	// DebugTokenKey is the key (base64url, no padding) that verifies the
 	// policy debugger's debug tokens for this gateway. It is set only in
 	// the configuration of a self-hosted gateway, by the config endpoint,

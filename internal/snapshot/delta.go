@@ -34,6 +34,8 @@ type Delta struct {
 	// DebugTokenKey is the new configuration's Config.DebugTokenKey,
 	// whether or not it changed.
 	DebugTokenKey string `json:"debugTokenKey,omitempty"`
+	// InstallationID is the new configuration's Config.InstallationID.
+	InstallationID string `json:"installationId,omitempty"`
 }
 
 // Changes lists the objects of one collection to create or replace, and the
@@ -153,7 +155,8 @@ func Diff(old, cur *Config) *Delta {
 		APIs: diff(old.APIs, cur.APIs, idOfAPI), Products: diff(old.Products, cur.Products, idOfProduct),
 		Backends: diff(old.Backends, cur.Backends, idOfBackend), NamedValues: diff(old.NamedValues, cur.NamedValues, idOfNamedValue),
 		Policies: diff(old.Policies, cur.Policies, idOfPolicy), PolicyFragments: diff(old.PolicyFragments, cur.PolicyFragments, idOfFragment),
-		Hostnames: diff(old.Hostnames, cur.Hostnames, idOfHostname), DebugTokenKey: cur.DebugTokenKey}
+		Hostnames: diff(old.Hostnames, cur.Hostnames, idOfHostname), DebugTokenKey: cur.DebugTokenKey,
+		InstallationID: cur.InstallationID}
 	for h, k := range cur.Subscriptions {
 		if o, ok := old.Subscriptions[h]; !ok || o != k {
 			if d.Subscriptions.Upsert == nil {
@@ -203,7 +206,7 @@ func (d *Delta) Apply(old *Config) (*Config, error) {
 		APIs: apply(old.APIs, d.APIs, idOfAPI), Products: apply(old.Products, d.Products, idOfProduct),
 		Backends: apply(old.Backends, d.Backends, idOfBackend), NamedValues: apply(old.NamedValues, d.NamedValues, idOfNamedValue),
 		Policies: apply(old.Policies, d.Policies, idOfPolicy), PolicyFragments: apply(old.PolicyFragments, d.PolicyFragments, idOfFragment),
-		Hostnames: apply(old.Hostnames, d.Hostnames, idOfHostname), DebugTokenKey: d.DebugTokenKey,
+		Hostnames: apply(old.Hostnames, d.Hostnames, idOfHostname), DebugTokenKey: d.DebugTokenKey, InstallationID: d.InstallationID,
 		Subscriptions: make(map[string]SubscriptionKey, len(old.Subscriptions)+len(d.Subscriptions.Upsert))}
 	for h, k := range old.Subscriptions {
 		cfg.Subscriptions[h] = k

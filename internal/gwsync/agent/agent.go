@@ -50,6 +50,11 @@ type Config struct {
 	Token     string // gateway token ("GatewayKey …" or the bare token)
 	BackupDir string
 	Gateway   *gateway.Gateway
+	// OnConfig, when set, is called with each configuration (from the
+	// backup or the management plane) before the gateway compiles it, on
+	// the goroutine that loads it: the counters take their Redis key
+	// prefix from its InstallationID.
+	OnConfig func(*snapshot.Config)
 	// HTTPClient talks to the management plane; it must not have an overall
 	// Timeout shorter than a long-poll (the agent sets per-request deadlines).
 	HTTPClient *http.Client
@@ -157,7 +162,11 @@ func New(cfg Config) (*Agent, error) {
 	a.have.Store(-1)
 	a.state.Store(StateStarting)
 	a.reloader = gateway.NewReloader(cfg.Gateway, func(context.Context, int64) (*snapshot.Config, error) {
-		return a.pending.Swap(nil), nil
+		c := a.pending.Swap(nil)
+		if c != nil && a.cfg.OnConfig != nil {
+			a.cfg.OnConfig(c)
+		}
+		return c, nil
 	}, time.Hour)
 	a.mState = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "portico_gateway_sync_state", Help: "1 for the gateway's current sync state with the management plane."}, []string{"state"})
 	a.mExpiry = prometheus.NewGauge(prometheus.GaugeOpts{Name: "portico_gateway_token_expiry_timestamp_seconds", Help: "When the gateway token expires (Unix time)."})
