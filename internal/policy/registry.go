@@ -100,16 +100,6 @@ func factories() map[string]entry {
 	}
 }
 
-// Supported returns the names of the policies Portico implements, in no
-// particular order (include-fragment and base are handled by the compiler).
-func Supported() []string {
-	out := []string{"base", "include-fragment"}
-	for n := range factories() {
-		out = append(out, n)
-	}
-	return out
-}
-
 // knownAPIM are APIM policies Portico does not implement yet: they are
 // refused by name with "not supported by Portico yet".
 var knownAPIM = map[string]bool{

@@ -71,14 +71,6 @@ func (v Value) Lit() string { return v.lit }
 // Source returns the text as written in the document.
 func (v Value) Source() string { return v.src }
 
-// usesBody reports whether evaluating v reads the request or the response body.
-func (v Value) usesBody() (req, res bool) {
-	if v.expr == nil {
-		return false, false
-	}
-	return v.expr.UsesRequestBody(), v.expr.UsesResponseBody()
-}
-
 // String evaluates v as a string. A failing expression is an
 // ExpressionValueEvaluationFailure.
 func (v Value) String(c *Context) (string, error) {

@@ -128,9 +128,6 @@ func New(cfg Config) *Server {
 // Handler returns the portal's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Mailer returns the mailer, whose outbox the admin console shows.
-func (s *Server) Mailer() *web.Mailer { return s.mail }
-
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	assets, _ := fs.Sub(assetFS, "assets")

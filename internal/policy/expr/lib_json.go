@@ -262,14 +262,6 @@ func numberToken(s string) *JValue {
 	return &JValue{kind: jFloat, f: f}
 }
 
-func mustParseJSON(s string) jtoken {
-	t, err := parseJSON(s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // ---- serialization ---------------------------------------------------------------------
 
 func jsonString(t jtoken, indent bool) string {

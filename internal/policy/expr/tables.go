@@ -419,15 +419,6 @@ func argF64(a []Value, i int, cs *callSite) float64 {
 	return 0
 }
 
-func argBool(a []Value, i int, cs *callSite) bool {
-	need(a, i+1, cs)
-	b, ok := a[i].(bool)
-	if !ok {
-		throwf("ArgumentException", "argument %d of '%s' must be a bool, not %s", i+1, cs.name, typeName(a[i]))
-	}
-	return b
-}
-
 func argLambda(a []Value, i int, cs *callSite) *lambda {
 	need(a, i+1, cs)
 	l, ok := a[i].(*lambda)
