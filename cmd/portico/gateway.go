@@ -15,6 +15,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/lifecycle"
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
@@ -25,7 +26,7 @@ import (
 // serve and a self-hosted gateway; setupGateway does the rest, from the
 // flags.
 type gatewaySpec struct {
-	id         string           // gateway id: fromstore.ManagedGatewayID, or the token's
+	id         string           // gateway id: model.ManagedGatewayID, or the token's
 	instanceID string           // names this process in request records ("": the agent's uploads say)
 	telemetry  *telemetry.Queue // where request records go; nil: none (--telemetry=false)
 	// configure sets what only one command sets (policy debugger, portal
@@ -44,6 +45,10 @@ type gatewaySpec struct {
 type gatewaySetup struct {
 	gw        *gateway.Gateway
 	listeners []*listener // --gateway-addr, then --gateway-tls-addr when served
+	// redisKeys sets the Redis key prefix of the counters and cache from
+	// each configuration's installation id: snapshot sources call its
+	// config before the gateway loads a configuration.
+	redisKeys *redisPrefixer
 }
 
 // setupGateway builds the gateway of serve and of portico gateway from the
@@ -116,7 +121,7 @@ func setupGateway(ctx context.Context, lc *lifecycle.Group, o *options, log *slo
 	} else {
 		gl.wrap = gateway.WrapListener // the HTTP/1 framing guard (cleartext only)
 	}
-	g := &gatewaySetup{gw: gw, listeners: []*listener{gl}}
+	g := &gatewaySetup{gw: gw, listeners: []*listener{gl}, redisKeys: newRedisPrefixer(o, log, counters, cache)}
 	if spec.hostnameTLS && o.gatewayTLS != "" {
 		tsrv := gw.NewServer()
 		tsrv.Handler = h
@@ -144,7 +149,7 @@ func newBuiltinGateway(ctx context.Context, lc *lifecycle.Group, o *options, log
 	var tq *telemetry.Queue
 	var spool *telemetry.SpoolShipper
 	if !o.noTelemetry {
-		tm, err := telemetry.NewMetrics(fromstore.ManagedGatewayID, reg)
+		tm, err := telemetry.NewMetrics(model.ManagedGatewayID, reg)
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: %w", err)
 		}
@@ -152,7 +157,7 @@ func newBuiltinGateway(ctx context.Context, lc *lifecycle.Group, o *options, log
 		if shipper, spool, err = storeShipper(o, log, reg, st, tm); err != nil {
 			return nil, err
 		}
-		if tq, err = newTelemetryQueue(o, log, reg, telemetry.QueueConfig{GatewayID: fromstore.ManagedGatewayID, InstanceID: hostname(),
+		if tq, err = newTelemetryQueue(o, log, reg, telemetry.QueueConfig{GatewayID: model.ManagedGatewayID, InstanceID: hostname(),
 			Shipper: shipper, Metrics: tm}); err != nil {
 			return nil, err
 		}
@@ -160,7 +165,7 @@ func newBuiltinGateway(ctx context.Context, lc *lifecycle.Group, o *options, log
 		log.Warn("request records are off (--telemetry=false): no reports, no access log")
 	}
 	g, err := setupGateway(ctx, lc, o, log, reg, gatewaySpec{
-		id: fromstore.ManagedGatewayID, instanceID: hostname(), telemetry: tq,
+		id: model.ManagedGatewayID, instanceID: hostname(), telemetry: tq,
 		configure: func(c *gateway.Config) {
 			c.PortalOrigins = portalOrigins(o)
 			o.debugger.configure(c)
@@ -187,9 +192,9 @@ func newBuiltinGateway(ctx context.Context, lc *lifecycle.Group, o *options, log
 				return nil, nil
 			}
 		}
-		return fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+		return fromstore.Load(ctx, st, model.ManagedGatewayID)
 	}
-	b := &builtinGateway{gatewaySetup: g, reloader: gateway.NewReloader(g.gw, src, gateway.DefaultReloadInterval)}
+	b := &builtinGateway{gatewaySetup: g, reloader: gateway.NewReloader(g.gw, g.redisKeys.source(src), gateway.DefaultReloadInterval)}
 	lc.Go("config reloader", b.reloader.Run)
 	ready.add("gateway", func() error {
 		if g.gw.Snapshot() == nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
@@ -66,7 +67,7 @@ func BenchmarkSyncAtScale(b *testing.B) {
 		return err
 	})
 	start := time.Now()
-	full, err := fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+	full, err := fromstore.Load(ctx, st, model.ManagedGatewayID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func BenchmarkSyncAtScale(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	next, err := fromstore.Load(ctx, st, fromstore.ManagedGatewayID)
+	next, err := fromstore.Load(ctx, st, model.ManagedGatewayID)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/portico-gw/portico/internal/model"
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
@@ -33,7 +34,7 @@ type Keys struct {
 // LoadKeys reads a gateway's keys; store.ErrNotFound when the gateway or its
 // keys do not exist.
 func LoadKeys(ctx context.Context, rd store.Reader, gatewayID string) (Keys, error) {
-	if _, err := rd.Get(ctx, "gateway", "", gatewayID); err != nil {
+	if _, err := rd.Get(ctx, string(model.KindGateway), "", gatewayID); err != nil {
 		return Keys{}, err
 	}
 	rec, err := rd.Get(ctx, KeysKind, "", gatewayID)
@@ -59,9 +60,10 @@ const (
 // long-polls waiting for a newer one. Set it from the local commit hook; Poll
 // follows commits made by other management replicas sharing the store.
 type Watcher struct {
-	mu  sync.Mutex
-	rev int64
-	ch  chan struct{}
+	mu      sync.Mutex
+	rev     int64
+	ch      chan struct{}
+	waiting int // calls of Wait in progress
 }
 
 // NewWatcher starts at revision rev.
@@ -85,9 +87,25 @@ func (w *Watcher) Current() int64 {
 	return w.rev
 }
 
+// Waiting returns how many calls of Wait are blocked or about to block:
+// tests use it to know that a long-poll is held before they make a change.
+func (w *Watcher) Waiting() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.waiting
+}
+
 // Wait blocks until a revision newer than after is seen, timeout passes or
 // ctx ends, and returns the latest revision.
 func (w *Watcher) Wait(ctx context.Context, after int64, timeout time.Duration) int64 {
+	w.mu.Lock()
+	w.waiting++
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.waiting--
+		w.mu.Unlock()
+	}()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	for {

@@ -185,24 +185,24 @@ func (r *reach) index() {
 func (r *reach) admits(rec *telemetry.Record) string {
 	r.once.Do(r.index)
 	if rec.APIID != "" && !r.apis[rec.APIID] {
-		return "api"
+		return string(model.KindAPI)
 	}
 	if rec.ProductID != "" {
 		apis, ok := r.products[rec.ProductID]
 		if !ok || (rec.APIID != "" && !apis[rec.APIID]) {
-			return "product"
+			return string(model.KindProduct)
 		}
 	}
 	if rec.SubscriptionID != "" {
 		k, ok := r.subs[rec.SubscriptionID]
 		if !ok || !r.subscriptionReaches(k, rec.APIID) {
-			return "subscription"
+			return string(model.KindSubscription)
 		}
 		if rec.UserID != "" && rec.UserID != k.OwnerID {
-			return "user"
+			return string(model.KindUser)
 		}
 	} else if rec.UserID != "" {
-		return "user"
+		return string(model.KindUser)
 	}
 	return ""
 }
@@ -215,11 +215,11 @@ func (r *reach) subscriptionReaches(k snapshot.SubscriptionKey, api string) bool
 		return false
 	}
 	switch kind {
-	case "allApis":
+	case model.KindAllAPIs:
 		return true
-	case "api":
+	case model.KindAPI:
 		return r.apis[id] && (api == "" || api == id)
-	case "product":
+	case model.KindProduct:
 		apis := r.products[id]
 		return len(apis) > 0 && (api == "" || apis[api])
 	}

@@ -60,11 +60,13 @@ const (
 	ReasonHeaderNotFound            = "HeaderNotFound"
 	ReasonHeaderValueNotAllowed     = "HeaderValueNotAllowed"
 	ReasonTokenNotPresent           = "TokenNotPresent"
+	ReasonTokenSchemeNotAllowed     = "TokenSchemeNotAllowed"
 	ReasonTokenInvalid              = "TokenInvalid"
 	ReasonTokenSignatureInvalid     = "TokenSignatureInvalid"
 	ReasonTokenAudienceNotAllowed   = "TokenAudienceNotAllowed"
 	ReasonTokenIssuerNotAllowed     = "TokenIssuerNotAllowed"
 	ReasonTokenExpired              = "TokenExpired"
+	ReasonTokenNotYetValid          = "TokenNotYetValid"
 	ReasonTokenClaimNotFound        = "TokenClaimNotFound"
 	ReasonTokenClaimValueNotAllowed = "TokenClaimValueNotAllowed"
 )

@@ -18,12 +18,6 @@ import (
 	"github.com/portico-gw/portico/internal/policy/expr"
 )
 
-// validate-jwt failure reasons beyond those of policy.go.
-const (
-	ReasonTokenSchemeNotAllowed = "TokenSchemeNotAllowed"
-	ReasonTokenNotYetValid      = "TokenNotYetValid"
-)
-
 // validateJWT is <validate-jwt header-name|query-parameter-name|token-value
 // failed-validation-httpcode failed-validation-error-message
 // require-expiration-time require-scheme require-signed-tokens clock-skew

@@ -50,7 +50,7 @@ func requestEnded(err error, during string) error {
 		return &Error{Status: http.StatusGatewayTimeout, Reason: ReasonTimeout,
 			Message: "Gateway timeout: the request's time ran out while " + during + ".", Err: err}
 	case errors.Is(err, context.Canceled):
-		return &Error{Status: statusClientClosedRequest, Reason: ReasonClientConnectionFailure,
+		return &Error{Status: StatusClientClosedRequest, Reason: ReasonClientConnectionFailure,
 			Message: "The request was cancelled while " + during + ".", Err: err}
 	}
 	return err

@@ -16,17 +16,18 @@ import (
 	"github.com/portico-gw/portico/internal/router"
 )
 
-// Object kinds named by ObjectError.Kind.
+// Object kinds named by ObjectError.Kind: the stored kinds of model, plus
+// KindConfig for the configuration as a whole.
 const (
 	KindConfig         = "config"
-	KindAPI            = "api"
-	KindOperation      = "operation"
-	KindProduct        = "product"
-	KindSubscription   = "subscription"
-	KindBackend        = "backend"
-	KindNamedValue     = "namedValue"
-	KindPolicy         = "policy"
-	KindPolicyFragment = "policyFragment"
+	KindAPI            = string(model.KindAPI)
+	KindOperation      = string(model.KindOperation)
+	KindProduct        = string(model.KindProduct)
+	KindSubscription   = string(model.KindSubscription)
+	KindBackend        = string(model.KindBackend)
+	KindNamedValue     = string(model.KindNamedValue)
+	KindPolicy         = string(model.KindPolicy)
+	KindPolicyFragment = string(model.KindPolicyFragment)
 )
 
 // ObjectError reports one object that Compile skipped; the rest of the
@@ -111,6 +112,8 @@ type CompiledAPI struct {
 	// AllowEncodedSlashes lets request paths hold %2F and %5C (see
 	// router.CleanPath); otherwise the gateway refuses them with 400.
 	AllowEncodedSlashes bool
+	// Schemes are the request schemes the API is served on (see Admits).
+	Schemes Schemes
 	// Products are the products containing the API, ordered by id.
 	Products []*CompiledProduct
 	// OpenProduct is the published product with subscriptionRequired false
@@ -390,6 +393,7 @@ func (s *Snapshot) compileAPIs() {
 			ID: a.ID, DisplayName: a.DisplayName, Path: strings.Trim(a.Path, "/"), ServiceURL: u,
 			KeyHeader: header, KeyQuery: query, SubscriptionRequired: a.SubscriptionRequired,
 			MaxRequestBodyBytes: a.MaxRequestBodyBytes, AllowEncodedSlashes: a.AllowEncodedSlashes, Config: a,
+			Schemes: compileSchemes(a.Protocols),
 		}
 		ops := make([]router.Operation, 0, len(a.Operations))
 		opSeen := make(map[string]bool, len(a.Operations))
@@ -514,11 +518,11 @@ func (s *Snapshot) compileKeys() {
 		}
 		cs := &CompiledSubscription{ID: k.SubscriptionID, Scope: k.Scope, ScopeID: id, State: k.State, UserID: k.OwnerID, AllowTracing: k.AllowTracing}
 		switch kind {
-		case "allApis":
+		case model.KindAllAPIs:
 			cs.Kind = ScopeAllAPIs
-		case "api":
+		case model.KindAPI:
 			cs.Kind = ScopeAPI
-		case "product":
+		case model.KindProduct:
 			cs.Kind = ScopeProduct
 			cs.Product = s.products[id]
 		}
@@ -611,4 +615,56 @@ func isJSONType(ct string) bool {
 	mt, _, _ := strings.Cut(strings.ToLower(ct), ";")
 	mt = strings.TrimSpace(mt)
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// Schemes is a set of request schemes an API is served on.
+type Schemes uint8
+
+// The schemes of Schemes.
+const (
+	SchemeHTTP Schemes = 1 << iota
+	SchemeHTTPS
+	SchemeWS
+	SchemeWSS
+)
+
+// compileSchemes turns an API's protocols into Schemes. No protocols at all
+// (a hand-built configuration; the management API always stores some) means
+// every scheme; unknown names, refused on save, are ignored.
+func compileSchemes(protocols []string) Schemes {
+	if len(protocols) == 0 {
+		return SchemeHTTP | SchemeHTTPS | SchemeWS | SchemeWSS
+	}
+	var s Schemes
+	for _, p := range protocols {
+		switch strings.ToLower(strings.TrimSpace(p)) {
+		case "http":
+			s |= SchemeHTTP
+		case "https":
+			s |= SchemeHTTPS
+		case "ws":
+			s |= SchemeWS
+		case "wss":
+			s |= SchemeWSS
+		}
+	}
+	return s
+}
+
+// Admits tells whether a request may reach the API: one that came over TLS
+// needs https in the API's protocols, one in the clear http. A WebSocket
+// handshake (an HTTP request asking to upgrade) is also admitted by wss or
+// ws respectively, so an API listing only ws or wss answers its handshakes
+// and nothing else.
+func (s Schemes) Admits(tls, websocket bool) bool {
+	switch {
+	case tls && websocket:
+		return s&(SchemeHTTPS|SchemeWSS) != 0
+	case tls:
+		return s&SchemeHTTPS != 0
+	case websocket:
+		return s&(SchemeHTTP|SchemeWS) != 0
+	default:
+		return s&SchemeHTTP != 0
+	}
 }

@@ -137,11 +137,11 @@ func subscriptionReaches(scope string, apis, products map[string]bool) bool {
 	switch {
 	case !ok:
 		return false
-	case kind == "allApis":
+	case kind == model.KindAllAPIs:
 		return true
-	case kind == "api":
+	case kind == model.KindAPI:
 		return apis[id]
-	case kind == "product":
+	case kind == model.KindProduct:
 		return products[id]
 	}
 	return false

@@ -16,13 +16,6 @@ import (
 	"github.com/portico-gw/portico/internal/store"
 )
 
-// ManagedGatewayID is the id of the built-in gateway, which serves every API
-// that is not assigned to a self-hosted gateway.
-//
-// Deprecated: use model.ManagedGatewayID; this alias remains until the
-// callers outside the management plane switch.
-const ManagedGatewayID = model.ManagedGatewayID
-
 // Load reads the configuration of gatewayID: for model.ManagedGatewayID every API
 // not assigned to a self-hosted gateway, otherwise the APIs linked to the
 // gateway. Products list only those
