@@ -86,10 +86,6 @@ const (
 // request whose client went away before the answer was complete.
 const StatusClientClosedRequest = 499
 
-// statusClientClosedRequest is StatusClientClosedRequest, for the code of
-// this package that spells it so.
-const statusClientClosedRequest = StatusClientClosedRequest
-
 // msgInternal replaces the message of server errors in answers (see
 // ClientMessage).
 const msgInternal = "Internal server error"

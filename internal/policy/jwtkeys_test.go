@@ -148,7 +148,7 @@ func TestKeysWaitEndsWithTheRequest(t *testing.T) {
 	case <-time.After(10 * time.Second): // a guard against a hang
 		t.Fatal("the cancelled request still waits for the keys")
 	}
-	if c.Response.StatusCode != statusClientClosedRequest || c.LastError == nil || c.LastError.Reason != ReasonClientConnectionFailure {
+	if c.Response.StatusCode != StatusClientClosedRequest || c.LastError == nil || c.LastError.Reason != ReasonClientConnectionFailure {
 		t.Fatalf("cancelled request: status %d, last error %+v; want 499 ClientConnectionFailure", c.Response.StatusCode, c.LastError)
 	}
 	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
