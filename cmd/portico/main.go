@@ -47,6 +47,7 @@ type options struct {
 	opsAddr     string
 	echoAddr    string
 	redis       string
+	redisPrefix string
 	logFormat   string
 	logLevel    string
 	tlsCert     string
@@ -105,6 +106,7 @@ func newFlagSet(name string, o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.opsAddr, "ops-addr", defaultOpsAddr, "operations address: /metrics, /healthz, /readyz (loopback by default; :8081 for every interface, e.g. for Kubernetes probes)")
 	fs.StringVar(&o.echoAddr, "echo-addr", "127.0.0.1:0", "loopback address of the built-in echo backend (port 0 picks a free one)")
 	fs.StringVar(&o.redis, "redis", "", "redis://host:port/db to share rate-limit and quota counters between gateways")
+	fs.StringVar(&o.redisPrefix, "redis-prefix", "", "gateway: start of every Redis key (default portico:<installation id>:, the id of the store, so that two installations on one Redis do not share counters)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for the gateway's TLS listener")

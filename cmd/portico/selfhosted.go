@@ -125,7 +125,7 @@ func runSelfHosted(ctx context.Context, o *options, log *slog.Logger, stdout io.
 	}
 	hostname, _ := os.Hostname()
 	ag, err := agent.New(agent.Config{
-		MgmtURL: o.mgmtURL, Token: o.token, BackupDir: backupDir, Gateway: g.gw, HTTPClient: client,
+		MgmtURL: o.mgmtURL, Token: o.token, BackupDir: backupDir, Gateway: g.gw, OnConfig: g.redisKeys.config, HTTPClient: client,
 		Logger: log, Registerer: reg, Version: versionString(), Hostname: hostname, Requests: counter.n.Load,
 		TelemetryMetrics: tq.Metrics(),
 	})

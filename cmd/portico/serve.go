@@ -25,6 +25,7 @@ import (
 	"github.com/portico-gw/portico/internal/mgmt"
 	"github.com/portico-gw/portico/internal/portal"
 	"github.com/portico-gw/portico/internal/portal/web"
+	"github.com/portico-gw/portico/internal/snapshot/fromstore"
 	"github.com/portico-gw/portico/internal/store"
 )
 
@@ -222,6 +223,13 @@ func serve(ctx context.Context, o *options, log *slog.Logger, stdout io.Writer, 
 	}
 	lc.Add("store", nil, func(context.Context) error { return st.Close() })
 	log.Info("store opened", "dialect", st.Dialect())
+	// The installation id, generated once per store, prefixes the Redis
+	// keys of every gateway of this installation (--redis-prefix).
+	installation, err := fromstore.EnsureInstallationID(ctx, st)
+	if err != nil {
+		return err
+	}
+	log.Info("installation", "id", installation)
 
 	token, tokenSource, tokenCreated, err := adminToken(o)
 	if err != nil {
