@@ -29,7 +29,7 @@ type role struct {
 // Retry period, logs the switch and sets portico_gateway_<role>_fallback.
 type link struct {
 	client  *redis.Client
-	owned   bool // Close closes client
+	owned   bool                   // Close closes client
 	suffix  string                 // what the role adds to Options.Prefix ("k:" for the cache)
 	prefix  atomic.Pointer[string] // Options.Prefix + suffix, see SetPrefix
 	timeout time.Duration
