@@ -262,7 +262,7 @@ func TestServeJoinsEverythingBeforeClosingTheStore(t *testing.T) {
 	if r := s.mustCall("/echo/resource", key); r.status != 200 {
 		t.Fatalf("%d %s", r.status, r.body)
 	}
-	s.admin(201, "PUT", "/api/v1/apis/late", map[string]any{"displayName": "Late", "path": "late", "serviceUrl": "http://127.0.0.1:1", "subscriptionRequired": false})
+	s.admin(201, "PUT", "/api/v1/apis/late", map[string]any{"displayName": "Late", "path": "late", "protocols": []string{"http"}, "serviceUrl": "http://127.0.0.1:1", "subscriptionRequired": false})
 	s.poll("the records to be stored and the retention to have run", func() bool {
 		return watched.count("IngestBatch") > 0 && watched.count("PruneTelemetry") > 0
 	})

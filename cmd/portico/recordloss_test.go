@@ -72,7 +72,7 @@ func lossAPI(t *testing.T, s *stack) {
 	t.Helper()
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
 	t.Cleanup(backend.Close)
-	s.admin(201, "PUT", "/api/v1/apis/loss", map[string]any{"displayName": "loss", "path": "loss", "serviceUrl": backend.URL, "subscriptionRequired": false})
+	s.admin(201, "PUT", "/api/v1/apis/loss", map[string]any{"displayName": "loss", "path": "loss", "protocols": []string{"http"}, "serviceUrl": backend.URL, "subscriptionRequired": false})
 	s.admin(201, "PUT", "/api/v1/apis/loss/operations/r", map[string]any{"displayName": "r", "method": "GET", "urlTemplate": "/r"})
 }
 

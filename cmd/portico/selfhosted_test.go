@@ -79,7 +79,7 @@ func TestGatewayCommand(t *testing.T) {
 			close(release)
 		}
 	}()
-	s.admin(201, "PUT", "/api/v1/apis/edge", map[string]any{"displayName": "Edge", "path": "edge", "serviceUrl": backend.URL, "subscriptionRequired": false})
+	s.admin(201, "PUT", "/api/v1/apis/edge", map[string]any{"displayName": "Edge", "path": "edge", "protocols": []string{"http"}, "serviceUrl": backend.URL, "subscriptionRequired": false})
 	s.admin(201, "PUT", "/api/v1/apis/edge/operations/r", map[string]any{"displayName": "r", "method": "GET", "urlTemplate": "/r"})
 	s.admin(201, "PUT", "/api/v1/apis/edge/operations/slow", map[string]any{"displayName": "slow", "method": "GET", "urlTemplate": "/slow"})
 	s.admin(201, "PUT", "/api/v1/gateways/edge-gw", map[string]any{"locationData": map[string]string{"name": "edge"}})

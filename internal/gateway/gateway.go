@@ -425,7 +425,11 @@ func (g *Gateway) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		req.In = r
 	}
 	api, op := req.Snapshot.Route(r.Host, r.Method, clean, &req.match)
-	if api == nil {
+	// An API is served only on the schemes of its protocols; on the others
+	// it answers as if it did not exist, as APIM does. The scheme is the
+	// one of the connection to the gateway (a TLS-terminating proxy in
+	// front makes every request http here).
+	if api == nil || !api.Schemes.Admits(r.TLS != nil, isWebSocketUpgrade(r)) {
 		g.fail(w, req, errAPINotFound())
 		return
 	}
@@ -674,4 +678,19 @@ func newRequestID() string {
 		j += 2
 	}
 	return string(out[:])
+}
+
+// isWebSocketUpgrade tells whether r is a WebSocket opening handshake.
+func isWebSocketUpgrade(r *http.Request) bool {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return false
+	}
+	for _, v := range r.Header.Values("Connection") {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
 }

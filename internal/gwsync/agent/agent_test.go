@@ -221,7 +221,7 @@ func TestSelfHostedGateways(t *testing.T) {
 	for _, gw := range []string{"gw1", "gw2"} {
 		p.call("PUT", "/gateways/"+gw, map[string]any{"locationData": map[string]string{"name": gw}}, 201)
 		api := "api-" + gw
-		p.call("PUT", "/apis/"+api, map[string]any{"displayName": api, "path": api, "serviceUrl": backend.URL}, 201)
+		p.call("PUT", "/apis/"+api, map[string]any{"displayName": api, "path": api, "protocols": []string{"http"}, "serviceUrl": backend.URL}, 201)
 		p.call("PUT", "/apis/"+api+"/operations/all", map[string]any{"displayName": "all", "method": "GET", "urlTemplate": "/base"}, 201)
 		p.call("PUT", "/gateways/"+gw+"/apis/"+api, nil, 201)
 	}

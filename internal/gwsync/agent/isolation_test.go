@@ -111,7 +111,7 @@ func newIsolation(t *testing.T) *isolation {
 			"authorization": map[string]string{"scheme": "Basic", "parameter": "{{" + cred + "}}"}}}, 201)
 		p.call("PUT", "/policyFragments/"+fragID, map[string]any{"value": `<fragment><set-header name="X-Frag" exists-action="override"><value>{{` + frag + `}}</value></set-header></fragment>`}, 201)
 		// the API's own serviceUrl leads nowhere: only the named backend answers
-		p.call("PUT", "/apis/"+api, map[string]any{"displayName": api, "path": api, "serviceUrl": "http://127.0.0.1:9"}, 201)
+		p.call("PUT", "/apis/"+api, map[string]any{"displayName": api, "path": api, "protocols": []string{"http"}, "serviceUrl": "http://127.0.0.1:9"}, 201)
 		p.call("PUT", "/apis/"+api+"/operations/get", map[string]any{"displayName": "get", "method": "GET", "urlTemplate": "/x"}, 201)
 		p.putPolicy("/apis/"+api+"/policy", `<policies><inbound><base/>`+
 			`<set-header name="X-Secret" exists-action="override"><value>{{`+sec+`}}</value></set-header>`+

@@ -51,7 +51,7 @@ func TestTwoManagementReplicas(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
 	defer backend.Close()
 	a.call("PUT", "/gateways/gw", map[string]any{"locationData": map[string]string{"name": "gw"}}, 201)
-	a.call("PUT", "/apis/x", map[string]any{"displayName": "x", "path": "x", "serviceUrl": backend.URL, "subscriptionRequired": false}, 201)
+	a.call("PUT", "/apis/x", map[string]any{"displayName": "x", "path": "x", "protocols": []string{"http"}, "serviceUrl": backend.URL, "subscriptionRequired": false}, 201)
 	a.call("PUT", "/apis/x/operations/base", map[string]any{"displayName": "base", "method": "GET", "urlTemplate": "/base"}, 201)
 	a.call("PUT", "/gateways/gw/apis/x", nil, 201)
 	var tok struct{ Value string }

@@ -109,7 +109,7 @@ func TestTelemetryThroughDisconnection(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
 	defer backend.Close()
 	p.call("PUT", "/gateways/edge", map[string]any{"locationData": map[string]string{"name": "edge"}}, 201)
-	p.call("PUT", "/apis/api-edge", map[string]any{"displayName": "edge", "path": "edge", "serviceUrl": backend.URL, "subscriptionRequired": false}, 201)
+	p.call("PUT", "/apis/api-edge", map[string]any{"displayName": "edge", "path": "edge", "protocols": []string{"http"}, "serviceUrl": backend.URL, "subscriptionRequired": false}, 201)
 	for _, op := range []string{"probe", "r"} {
 		p.call("PUT", "/apis/api-edge/operations/"+op, map[string]any{"displayName": op, "method": "GET", "urlTemplate": "/" + op}, 201)
 	}

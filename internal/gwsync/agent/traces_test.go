@@ -69,7 +69,7 @@ func TestSelfHostedPolicyDebugger(t *testing.T) {
 	for _, gw := range []string{"gw1", "gw2"} {
 		p.call("PUT", "/gateways/"+gw, map[string]any{"locationData": map[string]string{"name": gw}}, 201)
 	}
-	p.call("PUT", "/apis/dbg", map[string]any{"displayName": "dbg", "path": "dbg", "serviceUrl": backend.URL}, 201)
+	p.call("PUT", "/apis/dbg", map[string]any{"displayName": "dbg", "path": "dbg", "protocols": []string{"http"}, "serviceUrl": backend.URL}, 201)
 	p.call("PUT", "/apis/dbg/operations/all", map[string]any{"displayName": "all", "method": "GET", "urlTemplate": "/x"}, 201)
 	p.call("PUT", "/gateways/gw1/apis/dbg", nil, 201)
 	req, _ := http.NewRequest("PUT", p.admin+"/api/v1/apis/dbg/policy", strings.NewReader(tracedPolicy))
