@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portico-gw/portico/internal/testenv"
 )
 
 // The management API (and console) and the ops endpoints listen on
@@ -216,25 +218,21 @@ func runServe(t *testing.T, o *options) *syncBuffer {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	deadline := time.Now().Add(time.Minute)
-	for {
+	testenv.Eventually(t, "serve to be ready", func() bool {
 		select {
 		case err := <-errc:
 			errc <- err
 			t.Fatalf("serve stopped: %v", err)
 		default:
 		}
-		if res, err := http.Get("http://" + o.opsAddr + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return out
-			}
+		res, err := http.Get("http://" + o.opsAddr + "/readyz")
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve not ready")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		res.Body.Close()
+		return res.StatusCode == 200
+	})
+	return out
 }
 
 // The management plane serves HTTPS with --mgmt-tls-cert/--mgmt-tls-key,

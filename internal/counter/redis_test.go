@@ -75,14 +75,10 @@ func TestSharedLimitIsExact(t *testing.T) {
 		if n, _, _ := gateways[2].Peek(context.Background(), "window", 200*time.Millisecond, now); n != 1 {
 			t.Fatalf("peek = %d", n)
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			if ok, _, _, _ := g.Take(context.Background(), "window", 1, 1, 200*time.Millisecond, time.Now()); ok {
-				return // a new window began
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatal("the window never ended")
+		testenv.Eventually(t, "a new window to begin", func() bool {
+			ok, _, _, _ := g.Take(context.Background(), "window", 1, 1, 200*time.Millisecond, time.Now())
+			return ok
+		})
 	})
 	t.Run("concurrency slots", func(t *testing.T) {
 		if !acquire(gateways[0], "slots", 2) || !acquire(gateways[1], "slots", 2) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/snapshot"
+	"github.com/portico-gw/portico/internal/testenv"
 	"github.com/portico-gw/portico/internal/trace"
 )
 
@@ -34,16 +35,9 @@ func traceOf(t *testing.T, store *trace.Store, r result) *trace.Trace {
 	}
 	// The trace is stored once the response is complete, which may be
 	// after the client read it.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if tr := store.Get(id); tr != nil {
-			return tr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("trace %s not stored", id)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	var tr *trace.Trace
+	testenv.Eventually(t, "trace "+id+" to be stored", func() bool { tr = store.Get(id); return tr != nil })
+	return tr
 }
 
 func TestDebuggerErrorsAndSecrets(t *testing.T) {

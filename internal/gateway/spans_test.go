@@ -2,13 +2,14 @@ package gateway
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/portico-gw/portico/internal/testenv"
 	"github.com/portico-gw/portico/internal/trace"
 )
 
@@ -35,13 +36,7 @@ func (s *spanSink) len() int {
 // read it).
 func (s *spanSink) next(t *testing.T, n int) []trace.Span {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.len() <= n {
-		if time.Now().After(deadline) {
-			t.Fatal("no spans")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Eventually(t, fmt.Sprintf("span %d", n), func() bool { return s.len() > n })
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.spans[n]

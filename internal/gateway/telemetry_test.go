@@ -14,6 +14,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/snapshot"
 	"github.com/portico-gw/portico/internal/telemetry"
+	"github.com/portico-gw/portico/internal/testenv"
 )
 
 // recordSink keeps the records the gateway hands it, by request id.
@@ -33,19 +34,15 @@ func (s *recordSink) Record(r *telemetry.Record) {
 // gateway records after the response went out).
 func (s *recordSink) wait(t *testing.T, id string) telemetry.Record {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var r telemetry.Record
+	testenv.Eventually(t, "the record of request "+id, func() bool {
 		s.mu.Lock()
-		r, ok := s.recs[id]
-		s.mu.Unlock()
-		if ok {
-			return r
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no record for request %s", id)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		defer s.mu.Unlock()
+		var ok bool
+		r, ok = s.recs[id]
+		return ok
+	})
+	return r
 }
 
 // deadURL is an http URL where nothing listens.

@@ -112,18 +112,14 @@ func newStack(t *testing.T) *stack {
 // waitGateway polls until the gateway serves a snapshot.
 func (s *stack) waitGateway() {
 	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testenv.Eventually(s.t, "the gateway to load a snapshot", func() bool {
 		res, err := http.Get(s.gatewayURL + "/echo/resource")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode != http.StatusServiceUnavailable {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatal("the gateway loaded no snapshot within 10 s")
+		res.Body.Close()
+		return res.StatusCode != http.StatusServiceUnavailable
+	})
 }
 
 // lastMail returns the newest message to addr.

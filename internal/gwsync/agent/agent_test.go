@@ -87,6 +87,7 @@ type plane struct {
 	gwURL   string // management URL as gateways see it (through front)
 	backend map[string]string
 	traces  *trace.Store // policy debugger traces of the management API
+	watch   *gwsync.Watcher
 }
 
 func newPlane(t *testing.T) *plane {
@@ -118,7 +119,7 @@ func newPlane(t *testing.T) *plane {
 	f := newFront(mux)
 	viaFront := httptest.NewServer(f)
 	t.Cleanup(func() { f.set("ok"); sync.Close(); viaFront.Close() })
-	return &plane{t: t, st: st, admin: direct.URL, front: f, gwURL: viaFront.URL, backend: map[string]string{}, traces: traces}
+	return &plane{t: t, st: st, admin: direct.URL, front: f, gwURL: viaFront.URL, backend: map[string]string{}, traces: traces, watch: w}
 }
 
 func (p *plane) call(method, path string, body any, want int) []byte {
@@ -482,13 +483,17 @@ func TestLongPoll(t *testing.T) {
 		t.Logf("one subscription suspended among %d keys: delta %d bytes, full configuration %d bytes", len(fullCfg.Subscriptions), len(body), len(fullBody))
 	})
 
-	// a relevant change wakes a held long-poll
+	// a relevant change wakes a held long-poll (asked with the current
+	// revision and ETag, so that it is held until the change)
+	cur, _ := fetch(-1, "0s", "")
+	var curRev int64
+	fmt.Sscan(cur.Header.Get(gwsync.RevisionHeader), &curRev)
 	done := make(chan int)
 	go func() {
-		res, _ := fetch(have+1, "30s", etag)
+		res, _ := fetch(curRev, "30s", cur.Header.Get("ETag"))
 		done <- res.StatusCode
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testenv.Eventually(t, "the long-poll to be held", func() bool { return p.watch.Waiting() == 1 })
 	p.call("PUT", "/apis/x", map[string]any{"displayName": "x", "path": "x", "serviceUrl": "http://127.0.0.1:9"}, 201)
 	p.call("PUT", "/gateways/gw/apis/x", nil, 201)
 	select {
